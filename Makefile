@@ -1,0 +1,70 @@
+# PicoLlama: host build, tests and benchmarks.
+#   make              build/picollama
+#   make test         every test: unit, command line, golden (with ../shared),
+#                     the same under ASan+UBSan, and the Cortex-M33 image
+#   make bench        host tokens/s on stories260K (../shared)
+
+CC      ?= cc
+# -ffp-contract=off: no fused multiply-add, so every product is rounded as in
+# llama2.c's run.c and as on the M33 build; the stories stay byte-identical.
+WARN    := -Wall -Wextra -Wdouble-promotion -Werror
+OPT     ?= -O3
+CFLAGS  := $(OPT) -std=c99 $(WARN) -ffp-contract=off
+LDLIBS  := -lm
+
+BUILD   ?= build
+SRC     := $(wildcard src/*.c)
+TOOLS   := $(wildcard tools/*.c)
+TESTS   := test_model test_tokenizer test_sampler test_forward test_engine
+HDRS    := $(wildcard src/*.h tools/*.h tests/*.h)
+
+ENGINE_OBJ := $(SRC:src/%.c=$(BUILD)/obj/src/%.o)
+TOOL_OBJ   := $(TOOLS:tools/%.c=$(BUILD)/obj/tools/%.o)
+HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
+FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o
+
+.PHONY: all test test-unit test-sanitize bench clean
+all: $(BUILD)/picollama
+
+$(BUILD)/obj/src/%.o: src/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Isrc -c $< -o $@
+
+$(BUILD)/obj/tools/%.o: tools/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Isrc -Itools -c $< -o $@
+
+$(BUILD)/obj/tests/%.o: tests/%.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Isrc -Itools -Itests -c $< -o $@
+
+$(BUILD)/picollama: $(ENGINE_OBJ) $(TOOL_OBJ)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(ENGINE_OBJ) $(FIXTURE_OBJ) $(HOST_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/make_fixture: $(BUILD)/obj/tests/make_fixture.o $(FIXTURE_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+TEST_BINS := $(TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/make_fixture
+
+# One build's tests: the unit programs, then the command line and goldens.
+test-unit: $(BUILD)/picollama $(TEST_BINS)
+	@BUILD=$(BUILD) sh tests/run_suite.sh $(TESTS)
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+test-sanitize:
+	@$(MAKE) --no-print-directory BUILD=build/sanitize OPT="$(SAN_FLAGS)" test-unit
+
+test:
+	@sh tests/run_all.sh
+
+bench: $(BUILD)/picollama
+	@sh tools/bench_host.sh
+
+clean:
+	rm -rf build

@@ -1,0 +1,205 @@
+/*
+ * PicoLlama: Llama-2-architecture language models on an RP2350 (and on a PC).
+ *
+ * The whole C API. The engine reads a llama2.c checkpoint and tokenizer in
+ * place (a const array in flash on the board, a mapped file on a PC), never
+ * copies a weight, and allocates everything it writes once, at open, through
+ * the platform's allocator hooks in two pools:
+ *   - PL_POOL_FAST:  per-token vectors, logits, sampler index (SRAM on the board)
+ *   - PL_POOL_LARGE: KV cache, tokenizer index, prompt scratch (PSRAM on the board)
+ * pl_plan_memory() tells how many bytes each pool needs before anything is
+ * allocated. Nothing is allocated per token.
+ *
+ * For the same model, tokenizer, prompt and sampling settings, generation
+ * produces exactly the text llama2.c's run.c prints.
+ */
+#ifndef PICOLLAMA_H
+#define PICOLLAMA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define PL_VERSION_STRING "0.1.0"
+
+/* Every function that can fail returns one of these. Values are stable: the
+ * host CLI returns them as its exit status. */
+typedef enum {
+    PL_OK = 0,
+    PL_ERR_ARGUMENT = 1,           /* NULL pointer or an out-of-range setting */
+    PL_ERR_ALIGNMENT = 2,          /* a blob is not 4-byte aligned */
+    PL_ERR_MODEL_FORMAT = 3,       /* unknown magic or checkpoint version */
+    PL_ERR_MODEL_TRUNCATED = 4,    /* blob shorter than its header or weights */
+    PL_ERR_MODEL_LENGTH = 5,       /* blob longer than the config says */
+    PL_ERR_MODEL_DIMENSIONS = 6,   /* a zero, negative or oversized dimension */
+    PL_ERR_MODEL_HEADS = 7,        /* heads do not divide dim, or kv heads do not divide heads */
+    PL_ERR_TOKENIZER_FORMAT = 8,   /* bad header or token record */
+    PL_ERR_TOKENIZER_TRUNCATED = 9,/* blob ends inside a token record */
+    PL_ERR_TOKENIZER_VOCAB = 10,   /* fewer entries than the model's vocabulary */
+    PL_ERR_PROMPT_TOO_LONG = 11,   /* more bytes than reserved, or more tokens than the context */
+    PL_ERR_PROMPT_ENCODING = 12,   /* the tokenizer cannot encode this prompt */
+    PL_ERR_NO_MEMORY = 13,         /* an allocator hook returned NULL */
+    PL_ERR_UNSUPPORTED = 14        /* a valid file this build does not run */
+} pl_status;
+
+/* A status with a sentence that says what was wrong. */
+typedef struct {
+    pl_status status;
+    char message[160];
+} pl_error;
+
+/* Short, stable name of a status ("PL_ERR_MODEL_HEADS"). */
+const char *pl_status_name(pl_status status);
+
+/* ---- models ------------------------------------------------------------ */
+
+typedef enum {
+    PL_FORMAT_LLAMA2C_V0 = 0,  /* export.py legacy: 7 int32 fields, then fp32 */
+    PL_FORMAT_LLAMA2C_V1 = 1,  /* "ak42" magic, 256-byte header, fp32 */
+    PL_FORMAT_LLAMA2C_V2 = 2   /* "ak42" magic, int8 groups (runq.c) */
+} pl_format;
+
+typedef struct {
+    int dim;              /* transformer width */
+    int hidden_dim;       /* feed-forward width */
+    int n_layers;
+    int n_heads;          /* query heads */
+    int n_kv_heads;       /* key/value heads (grouped-query attention) */
+    int vocab_size;
+    int seq_len;          /* context length */
+    int shared_classifier;/* 1: the classifier is the token embedding table */
+    int group_size;       /* int8 group size (version 2), else 0 */
+    pl_format format;
+    size_t weights_offset;/* where the tensors start in the blob */
+    size_t expected_size; /* bytes the blob must have for this config */
+} pl_model_info;
+
+/* Reads and validates a checkpoint header against the blob's length. Reads no
+ * weight. */
+pl_status pl_model_inspect(const void *model, size_t model_size,
+                           pl_model_info *info, pl_error *err);
+
+/* Parameters in the checkpoint (the classifier counted once when shared). */
+uint64_t pl_model_parameter_count(const pl_model_info *info);
+
+/* Bytes of weights read to produce one token: every matrix, every norm, one
+ * row of the embedding table and the whole classifier. */
+uint64_t pl_model_bytes_per_token(const pl_model_info *info);
+
+/* ---- memory ------------------------------------------------------------ */
+
+typedef enum { PL_POOL_FAST = 0, PL_POOL_LARGE = 1 } pl_pool;
+
+/* The platform: two allocator hooks and an optional microsecond clock.
+ * alloc must return memory aligned to 8 bytes, or NULL. */
+typedef struct {
+    void *(*alloc)(void *user, pl_pool pool, size_t size);
+    void (*release)(void *user, pl_pool pool, void *ptr);
+    uint64_t (*clock_us)(void *user); /* may be NULL: no timing in the stats */
+    void *user;
+} pl_platform;
+
+typedef struct {
+    /* Longest prompt, in bytes, that generation will accept. 0 means
+     * PL_DEFAULT_PROMPT_BYTES. The prompt scratch (12 bytes a byte) lives in
+     * the large pool. */
+    size_t max_prompt_bytes;
+} pl_options;
+
+#define PL_DEFAULT_PROMPT_BYTES 1024u
+
+typedef struct {
+    size_t fast_bytes;   /* one allocation from PL_POOL_FAST */
+    size_t large_bytes;  /* one allocation from PL_POOL_LARGE */
+    /* breakdown, for reports */
+    size_t activations_bytes;  /* per-token vectors and logits */
+    size_t sampler_bytes;      /* top-p index */
+    size_t kv_cache_bytes;
+    size_t tokenizer_bytes;    /* offsets and sorted index */
+    size_t prompt_bytes;       /* prompt token scratch */
+} pl_memory_plan;
+
+/* Validates the model and tokenizer and tells what each pool will need. */
+pl_status pl_plan_memory(const void *model, size_t model_size,
+                         const void *tokenizer, size_t tokenizer_size,
+                         const pl_options *options, pl_memory_plan *plan,
+                         pl_error *err);
+
+/* ---- the engine -------------------------------------------------------- */
+
+typedef struct pl_engine pl_engine;
+
+/* Validates both blobs, allocates the two pools and indexes the tokenizer.
+ * The blobs must stay valid (and unchanged) until pl_close. options may be
+ * NULL. */
+pl_status pl_open(pl_engine **engine, const void *model, size_t model_size,
+                  const void *tokenizer, size_t tokenizer_size,
+                  const pl_options *options, const pl_platform *platform,
+                  pl_error *err);
+
+/* Releases both pools. NULL is allowed. */
+void pl_close(pl_engine *engine);
+
+/* The config of the open model. */
+const pl_model_info *pl_info(const pl_engine *engine);
+
+/* The memory the open engine took. */
+const pl_memory_plan *pl_memory(const pl_engine *engine);
+
+typedef struct {
+    float temperature;  /* 0: greedy; otherwise >= 0 (run.c default 1.0) */
+    float topp;         /* in [0, 1]; 0 or 1 turn nucleus sampling off (run.c default 0.9) */
+    int steps;          /* positions to run, prompt included; 0 or > seq_len: seq_len */
+} pl_sampling;
+
+/* run.c's defaults: temperature 1.0, top-p 0.9, 256 steps. */
+pl_sampling pl_default_sampling(void);
+
+/* Seeds the xorshift generator, as run.c does with -s. Generation continues
+ * the sequence, so consecutive stories differ; seed again to repeat one. */
+void pl_seed(pl_engine *engine, uint64_t seed);
+
+/* Receives each piece of text as it is produced (NUL-terminated, never empty),
+ * then once with NULL at the end of the story. Return nonzero to stop early
+ * (the NULL call still follows). */
+typedef int (*pl_piece_fn)(void *user, const char *piece);
+
+typedef struct {
+    int prompt_tokens;     /* tokens of the encoded prompt, BOS included */
+    int positions;         /* forward passes run */
+    int generated_tokens;  /* tokens sampled (not forced from the prompt) */
+    int stopped_early;     /* the callback asked to stop */
+    uint64_t prompt_us;    /* time in the prompt's forward passes (0 without a clock) */
+    uint64_t generate_us;  /* time from the first sampled position to the end */
+} pl_stats;
+
+/* Tells one story: encodes prompt (NULL or "" for none) behind BOS, runs the
+ * model for sampling->steps positions, stops early on BOS as run.c does, and
+ * sends each piece to on_piece. stats may be NULL. */
+pl_status pl_generate(pl_engine *engine, const char *prompt,
+                      const pl_sampling *sampling, pl_piece_fn on_piece,
+                      void *user, pl_stats *stats, pl_error *err);
+
+/* ---- lower level, for tools and tests ---------------------------------- */
+
+/* Encodes text as run.c does (optional BOS, dummy-prefix space, byte
+ * fallback, best-score merges) into tokens[0..*n_tokens). capacity must be at
+ * least strlen(text) + 3; text longer than the prompt scratch is refused. */
+pl_status pl_encode(pl_engine *engine, const char *text, int add_bos,
+                    int *tokens, int capacity, int *n_tokens, pl_error *err);
+
+/* The text run.c prints for token after prev_token ("" when it prints
+ * nothing). The pointer is valid until the next call. */
+const char *pl_decode(pl_engine *engine, int prev_token, int token);
+
+/* One forward pass: the logits (vocab_size floats) for token at pos. Returns
+ * NULL when token or pos is out of range. */
+float *pl_forward(pl_engine *engine, int token, int pos);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PICOLLAMA_H */

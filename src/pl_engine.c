@@ -1,0 +1,250 @@
+/*
+ * The engine: memory plan, open/close, and generation (run.c's generate()).
+ *
+ * Memory: pl_layout() lays out every buffer the engine writes in two arenas.
+ * Run without a base it measures (pl_plan_memory); run again on the two
+ * allocations it carves them (pl_open). One allocation per pool, at open,
+ * through the platform's hooks; nothing afterwards.
+ */
+#include "pl_internal.h"
+
+/* Validates both blobs and fills what layout needs. */
+static pl_status prepare(const void *model, size_t model_size,
+                         const void *tokenizer, size_t tokenizer_size,
+                         pl_model_info *info, pl_tokenizer *tok, pl_error *err) {
+    pl_status st = pl_model_inspect(model, model_size, info, err);
+    if (st != PL_OK) return st;
+    return pl_tokenizer_scan(tok, tokenizer, tokenizer_size, info->vocab_size, err);
+}
+
+static size_t prompt_bytes_of(const pl_options *options) {
+    return options && options->max_prompt_bytes ? options->max_prompt_bytes
+                                                : PL_DEFAULT_PROMPT_BYTES;
+}
+
+/* Lays out the engine struct and every buffer; fills the plan. */
+static void pl_layout(pl_engine *e, size_t max_prompt_bytes, pl_arena *fast,
+                      pl_arena *large, pl_memory_plan *plan) {
+    uint64_t f, l;
+#define PL_MEASURED(field, call)                                            \
+    (f = fast->used, l = large->used, call,                                 \
+     plan->field = (size_t)((fast->used - f) + (large->used - l)))
+    pl_arena_take(fast, sizeof(pl_engine));
+    PL_MEASURED(activations_bytes, pl_state_layout(&e->state, &e->info, fast, NULL));
+    PL_MEASURED(kv_cache_bytes, pl_state_layout(&e->state, &e->info, NULL, large));
+    PL_MEASURED(sampler_bytes, pl_sampler_layout(&e->sampler, e->info.vocab_size, fast));
+    PL_MEASURED(tokenizer_bytes, pl_tokenizer_layout(&e->tokenizer, fast, large));
+    PL_MEASURED(prompt_bytes, pl_tokenizer_layout_prompt(&e->tokenizer, max_prompt_bytes, large));
+#undef PL_MEASURED
+    plan->fast_bytes = (size_t)fast->used;
+    plan->large_bytes = (size_t)large->used;
+}
+
+static pl_status measure(pl_engine *e, size_t max_prompt_bytes,
+                         pl_memory_plan *plan, pl_error *err) {
+    pl_arena fast = {NULL, 0}, large = {NULL, 0};
+    memset(plan, 0, sizeof *plan);
+    pl_layout(e, max_prompt_bytes, &fast, &large, plan);
+    if (fast.used > (uint64_t)SIZE_MAX / 2 || large.used > (uint64_t)SIZE_MAX / 2)
+        return pl_fail(err, PL_ERR_NO_MEMORY,
+                       "this model needs more memory than this platform can address");
+    return PL_OK;
+}
+
+pl_status pl_plan_memory(const void *model, size_t model_size,
+                         const void *tokenizer, size_t tokenizer_size,
+                         const pl_options *options, pl_memory_plan *plan,
+                         pl_error *err) {
+    pl_engine e;
+    pl_status st;
+    pl_clear_error(err);
+    if (!plan) return pl_fail(err, PL_ERR_ARGUMENT, "plan must not be NULL");
+    memset(&e, 0, sizeof e);
+    st = prepare(model, model_size, tokenizer, tokenizer_size, &e.info,
+                 &e.tokenizer, err);
+    if (st != PL_OK) return st;
+    return measure(&e, prompt_bytes_of(options), plan, err);
+}
+
+pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
+                  const void *tokenizer, size_t tokenizer_size,
+                  const pl_options *options, const pl_platform *platform,
+                  pl_error *err) {
+    pl_engine tmp, *e;
+    pl_memory_plan plan;
+    pl_arena fast, large;
+    pl_status st;
+    void *fast_pool, *large_pool;
+
+    pl_clear_error(err);
+    if (!out || !platform || !platform->alloc || !platform->release)
+        return pl_fail(err, PL_ERR_ARGUMENT,
+                       "engine pointer and platform allocator hooks must not be NULL");
+    *out = NULL;
+    memset(&tmp, 0, sizeof tmp);
+    st = prepare(model, model_size, tokenizer, tokenizer_size, &tmp.info,
+                 &tmp.tokenizer, err);
+    if (st != PL_OK) return st;
+    st = pl_model_map_weights(model, &tmp.info, &tmp.weights, err);
+    if (st != PL_OK) return st;
+    st = measure(&tmp, prompt_bytes_of(options), &plan, err);
+    if (st != PL_OK) return st;
+
+    fast_pool = platform->alloc(platform->user, PL_POOL_FAST, plan.fast_bytes);
+    if (!fast_pool)
+        return pl_fail(err, PL_ERR_NO_MEMORY,
+                       "the fast pool (SRAM) could not give %lu bytes",
+                       (unsigned long)plan.fast_bytes);
+    large_pool = platform->alloc(platform->user, PL_POOL_LARGE, plan.large_bytes);
+    if (!large_pool) {
+        platform->release(platform->user, PL_POOL_FAST, fast_pool);
+        return pl_fail(err, PL_ERR_NO_MEMORY,
+                       "the large pool (PSRAM) could not give %lu bytes",
+                       (unsigned long)plan.large_bytes);
+    }
+    memset(fast_pool, 0, plan.fast_bytes);
+    memset(large_pool, 0, plan.large_bytes);
+
+    /* The engine struct is the first thing in the fast pool. */
+    e = (pl_engine *)fast_pool;
+    *e = tmp;
+    fast.base = (uint8_t *)fast_pool;
+    fast.used = 0;
+    large.base = (uint8_t *)large_pool;
+    large.used = 0;
+    pl_layout(e, prompt_bytes_of(options), &fast, &large, &e->plan);
+    e->platform = *platform;
+    e->fast_pool = fast_pool;
+    e->large_pool = large_pool;
+    pl_state_init(&e->state, &e->info);
+    pl_tokenizer_index(&e->tokenizer);
+    pl_seed(e, 1);
+    *out = e;
+    return PL_OK;
+}
+
+void pl_close(pl_engine *e) {
+    if (!e) return;
+    pl_platform platform = e->platform;
+    void *large_pool = e->large_pool, *fast_pool = e->fast_pool;
+    platform.release(platform.user, PL_POOL_LARGE, large_pool);
+    platform.release(platform.user, PL_POOL_FAST, fast_pool); /* e lives here */
+}
+
+const pl_model_info *pl_info(const pl_engine *e) { return &e->info; }
+
+const pl_memory_plan *pl_memory(const pl_engine *e) { return &e->plan; }
+
+pl_sampling pl_default_sampling(void) {
+    pl_sampling s;
+    s.temperature = 1.0f;
+    s.topp = 0.9f;
+    s.steps = 256;
+    return s;
+}
+
+void pl_seed(pl_engine *e, uint64_t seed) { e->sampler.rng_state = seed; }
+
+float *pl_forward(pl_engine *e, int token, int pos) {
+    if (!e || token < 0 || token >= e->info.vocab_size || pos < 0 ||
+        pos >= e->info.seq_len)
+        return NULL;
+    return pl_transformer_forward(&e->info, &e->weights, &e->state, token, pos);
+}
+
+pl_status pl_encode(pl_engine *e, const char *text, int add_bos, int *tokens,
+                    int capacity, int *n_tokens, pl_error *err) {
+    pl_status st;
+    pl_clear_error(err);
+    if (!e || !text || !tokens || !n_tokens)
+        return pl_fail(err, PL_ERR_ARGUMENT, "arguments must not be NULL");
+    *n_tokens = 0;
+    st = pl_tokenizer_encode(&e->tokenizer, text, add_bos, n_tokens, err);
+    if (st != PL_OK) return st;
+    if (*n_tokens > capacity) {
+        int n = *n_tokens;
+        *n_tokens = 0;
+        return pl_fail(err, PL_ERR_ARGUMENT, "%d tokens do not fit in %d", n, capacity);
+    }
+    for (int i = 0; i < *n_tokens; i++) tokens[i] = e->tokenizer.scratch_tokens[i];
+    return PL_OK;
+}
+
+const char *pl_decode(pl_engine *e, int prev_token, int token) {
+    if (!e || token < 0 || token >= e->info.vocab_size) return "";
+    return pl_tokenizer_decode(&e->tokenizer, prev_token, token);
+}
+
+static uint64_t now_us(const pl_engine *e) {
+    return e->platform.clock_us ? e->platform.clock_us(e->platform.user) : 0;
+}
+
+static pl_status check_sampling(const pl_sampling *s, pl_error *err) {
+    /* Written so that NaN fails too. */
+    if (!(s->temperature >= 0.0f))
+        return pl_fail(err, PL_ERR_ARGUMENT, "temperature must be 0 or more");
+    if (!(s->topp >= 0.0f && s->topp <= 1.0f))
+        return pl_fail(err, PL_ERR_ARGUMENT, "top-p must be between 0 and 1");
+    if (s->steps < 0)
+        return pl_fail(err, PL_ERR_ARGUMENT, "steps must be 0 or more");
+    return PL_OK;
+}
+
+pl_status pl_generate(pl_engine *e, const char *prompt,
+                      const pl_sampling *sampling, pl_piece_fn on_piece,
+                      void *user, pl_stats *stats, pl_error *err) {
+    pl_stats st_local;
+    pl_stats *st = stats ? stats : &st_local;
+    pl_status status;
+    int n_prompt, steps, token, pos = 0;
+    uint64_t t_start, t_prompt_end, t_end;
+    const int32_t *prompt_tokens;
+
+    pl_clear_error(err);
+    memset(st, 0, sizeof *st);
+    if (!e || !sampling || !on_piece)
+        return pl_fail(err, PL_ERR_ARGUMENT, "engine, sampling and callback must not be NULL");
+    status = check_sampling(sampling, err);
+    if (status != PL_OK) return status;
+    steps = sampling->steps;
+    if (steps == 0 || steps > e->info.seq_len) steps = e->info.seq_len;
+
+    status = pl_tokenizer_encode(&e->tokenizer, prompt ? prompt : "", 1, &n_prompt, err);
+    if (status != PL_OK) return status;
+    if (n_prompt > e->info.seq_len)
+        return pl_fail(err, PL_ERR_PROMPT_TOO_LONG,
+                       "prompt is %d tokens; the model's context is %d",
+                       n_prompt, e->info.seq_len);
+    prompt_tokens = e->tokenizer.scratch_tokens;
+    st->prompt_tokens = n_prompt;
+
+    t_start = now_us(e);
+    t_prompt_end = t_start;
+    token = prompt_tokens[0];
+    while (pos < steps) {
+        int next;
+        float *logits = pl_transformer_forward(&e->info, &e->weights, &e->state, token, pos);
+        if (pos < n_prompt - 1) {
+            next = prompt_tokens[pos + 1];
+        } else {
+            if (pos == n_prompt - 1) t_prompt_end = now_us(e);
+            next = pl_sample(&e->sampler, logits, sampling->temperature, sampling->topp);
+            st->generated_tokens++;
+        }
+        pos++;
+        if (next == 1) break; /* BOS ends a story, as in run.c */
+        const char *piece = pl_tokenizer_decode(&e->tokenizer, token, next);
+        token = next;
+        if (piece[0] != '\0' && on_piece(user, piece) != 0) {
+            st->stopped_early = 1;
+            break;
+        }
+    }
+    st->positions = pos;
+    t_end = now_us(e);
+    if (st->generated_tokens == 0) t_prompt_end = t_end;
+    st->prompt_us = t_prompt_end - t_start;
+    st->generate_us = t_end - t_prompt_end;
+    on_piece(user, NULL);
+    return PL_OK;
+}

@@ -1,0 +1,131 @@
+/*
+ * The Llama-2 forward pass for one token at one position: RMSNorm, rotary
+ * position embeddings, grouped-query attention over the KV cache, SwiGLU
+ * feed-forward, classifier. Reads the weights in place; writes only the
+ * buffers carved at open.
+ */
+#include "pl_internal.h"
+
+#include <math.h>
+
+void pl_state_layout(pl_state *s, const pl_model_info *p, pl_arena *fast,
+                     pl_arena *large) {
+    uint64_t dim = (uint64_t)p->dim, hidden = (uint64_t)p->hidden_dim;
+    uint64_t kv_dim = dim * (uint64_t)p->n_kv_heads / (uint64_t)p->n_heads;
+    uint64_t half_head = dim / (uint64_t)p->n_heads / 2u;
+    uint64_t cache = (uint64_t)p->n_layers * (uint64_t)p->seq_len * kv_dim;
+    const uint64_t f = sizeof(float);
+
+    if (fast) { /* per-token vectors: SRAM on the board */
+        s->x = pl_arena_take(fast, dim * f);
+        s->xb = pl_arena_take(fast, dim * f);
+        s->xb2 = pl_arena_take(fast, dim * f);
+        s->q = pl_arena_take(fast, dim * f);
+        s->hb = pl_arena_take(fast, hidden * f);
+        s->hb2 = pl_arena_take(fast, hidden * f);
+        s->att = pl_arena_take(fast, (uint64_t)p->seq_len * f);
+        s->logits = pl_arena_take(fast, (uint64_t)p->vocab_size * f);
+        s->rope_freq = pl_arena_take(fast, half_head * f);
+        s->rope_cos = pl_arena_take(fast, half_head * f);
+        s->rope_sin = pl_arena_take(fast, half_head * f);
+    }
+    if (large) { /* KV cache: PSRAM on the board */
+        s->key_cache = pl_arena_take(large, cache * f);
+        s->value_cache = pl_arena_take(large, cache * f);
+    }
+}
+
+void pl_state_init(pl_state *s, const pl_model_info *p) {
+    int head_size = p->dim / p->n_heads;
+    /* run.c recomputes this power for every pair of every layer of every
+     * token; it depends only on the pair's place in the head. */
+    for (int i = 0; i < head_size; i += 2)
+        s->rope_freq[i / 2] = 1.0f / powf(10000.0f, (float)i / (float)head_size);
+}
+
+/* Rotates pairs (v[i], v[i+1]) of each head by the position's angles. */
+static void rope_rotate(float *v, int size, int head_size, const float *cos_t,
+                        const float *sin_t) {
+    for (int i = 0; i < size; i += 2) {
+        int k = (i % head_size) / 2;
+        float fcr = cos_t[k], fci = sin_t[k];
+        float v0 = v[i], v1 = v[i + 1];
+        v[i] = v0 * fcr - v1 * fci;
+        v[i + 1] = v0 * fci + v1 * fcr;
+    }
+}
+
+static void attention(const pl_model_info *p, pl_state *s, size_t layer_offset,
+                      int pos) {
+    int dim = p->dim, head_size = dim / p->n_heads;
+    int kv_dim = dim / p->n_heads * p->n_kv_heads;
+    int kv_mul = p->n_heads / p->n_kv_heads;
+    float scale_div = sqrtf((float)head_size);
+
+    for (int h = 0; h < p->n_heads; h++) {
+        const float *q = s->q + h * head_size;
+        size_t head_offset = layer_offset + (size_t)(h / kv_mul) * (size_t)head_size;
+        float *att = s->att;
+        for (int t = 0; t <= pos; t++) {
+            const float *k = s->key_cache + head_offset + (size_t)t * (size_t)kv_dim;
+            float score = 0.0f;
+            for (int i = 0; i < head_size; i++) score += q[i] * k[i];
+            att[t] = score / scale_div;
+        }
+        pl_softmax(att, pos + 1);
+        float *xb = s->xb + h * head_size;
+        memset(xb, 0, (size_t)head_size * sizeof(float));
+        for (int t = 0; t <= pos; t++) {
+            const float *v = s->value_cache + head_offset + (size_t)t * (size_t)kv_dim;
+            float a = att[t];
+            for (int i = 0; i < head_size; i++) xb[i] += a * v[i];
+        }
+    }
+}
+
+float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
+                              pl_state *s, int token, int pos) {
+    int dim = p->dim, hidden = p->hidden_dim, head_size = dim / p->n_heads;
+    int kv_dim = dim / p->n_heads * p->n_kv_heads;
+    size_t dd = (size_t)dim * (size_t)dim, kd = (size_t)kv_dim * (size_t)dim;
+    size_t hd = (size_t)hidden * (size_t)dim;
+    float *x = s->x;
+
+    memcpy(x, w->token_embedding + (size_t)token * (size_t)dim,
+           (size_t)dim * sizeof(float));
+
+    /* The angles depend on the position and the pair only: once per token. */
+    for (int k = 0; k < head_size / 2; k++) {
+        float val = (float)pos * s->rope_freq[k];
+        s->rope_cos[k] = cosf(val);
+        s->rope_sin[k] = sinf(val);
+    }
+
+    for (int l = 0; l < p->n_layers; l++) {
+        size_t layer_offset = (size_t)l * (size_t)p->seq_len * (size_t)kv_dim;
+        float *k = s->key_cache + layer_offset + (size_t)pos * (size_t)kv_dim;
+        float *v = s->value_cache + layer_offset + (size_t)pos * (size_t)kv_dim;
+
+        pl_rmsnorm(s->xb, x, w->rms_att + (size_t)l * (size_t)dim, dim);
+        pl_matmul(s->q, s->xb, w->wq + l * dd, dim, dim);
+        pl_matmul(k, s->xb, w->wk + l * kd, dim, kv_dim);
+        pl_matmul(v, s->xb, w->wv + l * kd, dim, kv_dim);
+        rope_rotate(s->q, dim, head_size, s->rope_cos, s->rope_sin);
+        rope_rotate(k, kv_dim, head_size, s->rope_cos, s->rope_sin);
+
+        attention(p, s, layer_offset, pos);
+        pl_matmul(s->xb2, s->xb, w->wo + l * dd, dim, dim);
+        pl_accumulate(x, s->xb2, dim);
+
+        pl_rmsnorm(s->xb, x, w->rms_ffn + (size_t)l * (size_t)dim, dim);
+        pl_matmul(s->hb, s->xb, w->w1 + l * hd, dim, hidden);
+        pl_matmul(s->hb2, s->xb, w->w3 + l * hd, dim, hidden);
+        pl_swiglu(s->hb, s->hb2, hidden);
+        pl_matmul(s->xb, s->hb, w->w2 + l * hd, hidden, dim);
+        pl_accumulate(x, s->xb, dim);
+    }
+
+    pl_rmsnorm(x, x, w->rms_final, dim);
+    pl_matmul(s->logits, x, w->wcls, dim, p->vocab_size);
+    return s->logits;
+}

@@ -1,0 +1,163 @@
+/*
+ * Internal structures shared by the engine's source files. Not part of the
+ * public API: sketches and tools include picollama.h only.
+ */
+#ifndef PL_INTERNAL_H
+#define PL_INTERNAL_H
+
+#include "picollama.h"
+
+#include <stdarg.h>
+#include <string.h>
+
+/* ---- errors (pl_status.c) ---------------------------------------------- */
+
+/* Records status and a printf-style message in err (which may be NULL) and
+ * returns status, so a failure reads `return pl_fail(err, PL_ERR_X, "...")`. */
+pl_status pl_fail(pl_error *err, pl_status status, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+void pl_clear_error(pl_error *err);
+
+/* ---- unaligned little-endian reads (tokenizer records are unaligned) --- */
+
+static inline int32_t pl_read_i32(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+static inline float pl_read_f32(const uint8_t *p) {
+    float v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* ---- bump arena: one allocation per pool, carved at open ---------------- */
+
+/* With base == NULL the arena only measures: the same layout code computes
+ * the memory plan and then carves the real pools, so they cannot disagree. */
+typedef struct {
+    uint8_t *base;
+    uint64_t used; /* 64-bit: a hostile config cannot wrap it on a 32-bit MCU */
+} pl_arena;
+
+void *pl_arena_take(pl_arena *arena, uint64_t size);
+
+/* ---- model (pl_model.c) ------------------------------------------------ */
+
+/* Pointers into the blob, per tensor for all layers (layer l at l * stride). */
+typedef struct {
+    const float *token_embedding; /* [vocab][dim] */
+    const float *rms_att;         /* [layers][dim] */
+    const float *rms_ffn;         /* [layers][dim] */
+    const float *rms_final;       /* [dim] */
+    const float *wq;              /* [layers][dim][dim] */
+    const float *wk;              /* [layers][kv_dim][dim] */
+    const float *wv;              /* [layers][kv_dim][dim] */
+    const float *wo;              /* [layers][dim][dim] */
+    const float *w1;              /* [layers][hidden][dim] */
+    const float *w2;              /* [layers][dim][hidden] */
+    const float *w3;              /* [layers][hidden][dim] */
+    const float *wcls;            /* [vocab][dim] */
+} pl_weights;
+
+/* Points w at the tensors of a validated fp32 checkpoint. */
+pl_status pl_model_map_weights(const void *model, const pl_model_info *info,
+                               pl_weights *w, pl_error *err);
+
+/* ---- forward pass (pl_forward.c) --------------------------------------- */
+
+typedef struct {
+    float *x, *xb, *xb2;      /* [dim] residual stream and branch buffers */
+    float *hb, *hb2;          /* [hidden] feed-forward */
+    float *q;                 /* [dim] */
+    float *att;               /* [seq_len] scores of one head */
+    float *logits;            /* [vocab] */
+    float *rope_freq;         /* [head_size/2] fixed at open */
+    float *rope_cos, *rope_sin; /* [head_size/2] for the current position */
+    float *key_cache;         /* [layers][seq_len][kv_dim] (large pool) */
+    float *value_cache;       /* [layers][seq_len][kv_dim] (large pool) */
+} pl_state;
+
+/* Carves the per-token vectors from fast and the KV cache from large (either
+ * may be NULL to lay out only the other; measure-only without a base). */
+void pl_state_layout(pl_state *s, const pl_model_info *info, pl_arena *fast,
+                     pl_arena *large);
+void pl_state_init(pl_state *s, const pl_model_info *info);
+float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
+                              pl_state *s, int token, int pos);
+
+/* ---- tokenizer (pl_tokenizer.c) ---------------------------------------- */
+
+typedef struct {
+    const uint8_t *blob;
+    size_t size;
+    int vocab_size;          /* entries used: the model's vocabulary */
+    int max_token_length;
+    int nul_terminated;      /* the "tokenizer0" variant */
+    size_t max_piece_len;    /* longest piece actually present */
+    uint32_t *offsets;       /* [vocab] offset of each piece's bytes */
+    uint16_t *sorted;        /* [vocab] ids in (piece, id) order */
+    char *piece_buf;         /* [max_piece_len + 1] NUL-terminated copy */
+    int32_t *scratch_tokens; /* prompt scratch: tokens, pair ids, pair scores */
+    int32_t *scratch_pair_id;
+    float *scratch_pair_score;
+    size_t scratch_capacity; /* entries in each scratch array */
+} pl_tokenizer;
+
+/* Validates the blob for vocab_size entries; fills nul_terminated,
+ * max_token_length and max_piece_len. Allocates nothing. */
+pl_status pl_tokenizer_scan(pl_tokenizer *t, const void *blob, size_t size,
+                            int vocab_size, pl_error *err);
+void pl_tokenizer_layout(pl_tokenizer *t, pl_arena *fast, pl_arena *large);
+void pl_tokenizer_layout_prompt(pl_tokenizer *t, size_t max_prompt_bytes,
+                                pl_arena *large);
+/* Fills offsets and sorts the index (after layout with real arenas). */
+void pl_tokenizer_index(pl_tokenizer *t);
+pl_status pl_tokenizer_encode(pl_tokenizer *t, const char *text, int add_bos,
+                              int *n_tokens, pl_error *err);
+const char *pl_tokenizer_decode(pl_tokenizer *t, int prev_token, int token);
+/* Bytes of a piece as stored (up to its first NUL) and its score. */
+const char *pl_tokenizer_piece(const pl_tokenizer *t, int id, size_t *len);
+float pl_tokenizer_score(const pl_tokenizer *t, int id);
+
+/* ---- sampler (pl_sampler.c) -------------------------------------------- */
+
+typedef struct {
+    int vocab_size;
+    uint64_t rng_state;
+    uint16_t *index;   /* [vocab] top-p candidates */
+} pl_sampler;
+
+void pl_sampler_layout(pl_sampler *s, int vocab_size, pl_arena *fast);
+uint32_t pl_random_u32(uint64_t *state);
+float pl_random_f32(uint64_t *state);
+/* Picks the next token from logits (which it overwrites with probabilities
+ * when temperature > 0). */
+int pl_sample(pl_sampler *s, float *logits, float temperature, float topp);
+
+/* ---- kernels (pl_kernels.c) -------------------------------------------- */
+
+void pl_rmsnorm(float *out, const float *x, const float *weight, int size);
+void pl_softmax(float *x, int size);
+void pl_matmul(float *out, const float *x, const float *w, int n, int d);
+void pl_swiglu(float *hb, const float *hb2, int size);
+void pl_accumulate(float *a, const float *b, int size);
+
+/* ---- the engine (pl_engine.c) ------------------------------------------ */
+
+struct pl_engine {
+    pl_model_info info;
+    pl_weights weights;
+    pl_state state;
+    pl_tokenizer tokenizer;
+    pl_sampler sampler;
+    pl_memory_plan plan;
+    pl_platform platform;
+    void *fast_pool;
+    void *large_pool;
+};
+
+#endif /* PL_INTERNAL_H */

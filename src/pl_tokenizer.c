@@ -1,0 +1,345 @@
+/*
+ * The tokenizer: llama2.c's tokenizer.bin and the original PicoLlama's
+ * "tokenizer0" variant (a NUL byte after each piece), read in place.
+ *
+ * File: int32 max_token_length, then per token: float32 score, int32 len,
+ * len bytes [, NUL]. Records are unaligned, so every field is read with
+ * memcpy. Encoding and decoding reproduce run.c's encode() and decode() plus
+ * safe_printf(): the same pieces, the same merges, the same bytes printed.
+ *
+ * RAM: an offset per token (to reach a variable-length record) and the ids
+ * in sorted order (for lookups), both in the large pool; a buffer to
+ * NUL-terminate one piece; the prompt scratch.
+ */
+#include "pl_internal.h"
+
+/* ---- scanning and validation ------------------------------------------- */
+
+typedef struct {
+    pl_status status;
+    int parsed;          /* records read before the status */
+    size_t max_piece;
+} scan_result;
+
+static size_t piece_strlen(const uint8_t *s, size_t len) {
+    const uint8_t *nul = memchr(s, 0, len);
+    return nul ? (size_t)(nul - s) : len;
+}
+
+/* Walks vocab_size records; fills offsets when not NULL. */
+static scan_result scan_records(const uint8_t *b, size_t size, int vocab_size,
+                                int max_len, int nul_terminated,
+                                uint32_t *offsets, pl_error *err) {
+    scan_result r = {PL_OK, 0, 0};
+    size_t off = 4;
+    for (int i = 0; i < vocab_size; i++) {
+        int32_t len;
+        if (off == size) {
+            r.status = pl_fail(err, PL_ERR_TOKENIZER_VOCAB,
+                               "tokenizer has %d entries; the model's vocabulary needs %d",
+                               i, vocab_size);
+            return r;
+        }
+        if (size - off < 8) {
+            r.status = pl_fail(err, PL_ERR_TOKENIZER_TRUNCATED,
+                               "tokenizer ends inside the header of token %d", i);
+            return r;
+        }
+        len = pl_read_i32(b + off + 4);
+        if (len < 0 || len > max_len) {
+            r.status = pl_fail(err, PL_ERR_TOKENIZER_FORMAT,
+                               "token %d is %ld bytes long; max_token_length is %d",
+                               i, (long)len, max_len);
+            return r;
+        }
+        off += 8;
+        if (size - off < (size_t)len + (size_t)nul_terminated) {
+            r.status = pl_fail(err, PL_ERR_TOKENIZER_TRUNCATED,
+                               "tokenizer ends inside the text of token %d", i);
+            return r;
+        }
+        if (nul_terminated && b[off + (size_t)len] != 0) {
+            r.status = pl_fail(err, PL_ERR_TOKENIZER_FORMAT,
+                               "token %d is not followed by a NUL byte", i);
+            return r;
+        }
+        if (offsets) offsets[i] = (uint32_t)off;
+        size_t plen = piece_strlen(b + off, (size_t)len);
+        if (plen > r.max_piece) r.max_piece = plen;
+        off += (size_t)len + (size_t)nul_terminated;
+        r.parsed = i + 1;
+    }
+    return r;
+}
+
+pl_status pl_tokenizer_scan(pl_tokenizer *t, const void *blob, size_t size,
+                            int vocab_size, pl_error *err) {
+    const uint8_t *b = (const uint8_t *)blob;
+    scan_result nul, plain;
+    pl_error nul_err;
+
+    memset(t, 0, sizeof *t);
+    if (!blob) return pl_fail(err, PL_ERR_ARGUMENT, "tokenizer must not be NULL");
+    if (size > UINT32_MAX)
+        return pl_fail(err, PL_ERR_TOKENIZER_FORMAT, "tokenizer is larger than 4 GB");
+    if (size < 4)
+        return pl_fail(err, PL_ERR_TOKENIZER_TRUNCATED,
+                       "tokenizer is %u bytes, shorter than its header", (unsigned)size);
+    t->max_token_length = pl_read_i32(b);
+    if (t->max_token_length <= 0)
+        return pl_fail(err, PL_ERR_TOKENIZER_FORMAT,
+                       "tokenizer max_token_length is %d; it must be positive",
+                       t->max_token_length);
+    /* The two variants differ only in the NUL after each piece. A file read
+     * as the wrong variant goes astray within a record or two, so the reading
+     * that gets further is the file's; the NUL-terminated one is tried first
+     * because its check is the stricter. */
+    nul = scan_records(b, size, vocab_size, t->max_token_length, 1, NULL, &nul_err);
+    if (nul.status == PL_OK) {
+        t->nul_terminated = 1;
+        t->max_piece_len = nul.max_piece;
+    } else {
+        plain = scan_records(b, size, vocab_size, t->max_token_length, 0, NULL, err);
+        if (plain.status != PL_OK) {
+            if (nul.parsed > plain.parsed) {
+                if (err) *err = nul_err;
+                return nul.status;
+            }
+            return plain.status;
+        }
+        t->max_piece_len = plain.max_piece;
+    }
+    t->blob = b;
+    t->size = size;
+    t->vocab_size = vocab_size;
+    return PL_OK;
+}
+
+void pl_tokenizer_layout(pl_tokenizer *t, pl_arena *fast, pl_arena *large) {
+    uint64_t vocab = (uint64_t)t->vocab_size;
+    /* +2: room for a decoded <0xXX> byte and its NUL even in a vocabulary of
+     * empty pieces. */
+    t->piece_buf = pl_arena_take(fast, t->max_piece_len + 2u);
+    t->offsets = pl_arena_take(large, vocab * sizeof(uint32_t));
+    t->sorted = pl_arena_take(large, vocab * sizeof(uint16_t));
+}
+
+void pl_tokenizer_layout_prompt(pl_tokenizer *t, size_t max_prompt_bytes,
+                                pl_arena *large) {
+    /* run.c's bound: a byte becomes at most one token, plus BOS, the dummy
+     * prefix and one spare. */
+    uint64_t cap = (uint64_t)max_prompt_bytes + 3u;
+    t->scratch_tokens = pl_arena_take(large, cap * sizeof(int32_t));
+    t->scratch_pair_id = pl_arena_take(large, cap * sizeof(int32_t));
+    t->scratch_pair_score = pl_arena_take(large, cap * sizeof(float));
+    t->scratch_capacity = (size_t)cap;
+}
+
+const char *pl_tokenizer_piece(const pl_tokenizer *t, int id, size_t *len) {
+    const uint8_t *p = t->blob + t->offsets[id];
+    *len = piece_strlen(p, (size_t)pl_read_i32(p - 4));
+    return (const char *)p;
+}
+
+float pl_tokenizer_score(const pl_tokenizer *t, int id) {
+    return pl_read_f32(t->blob + t->offsets[id] - 8);
+}
+
+/* ---- sorted index ------------------------------------------------------ */
+
+/* strcmp order of the concatenation a+b against piece p. */
+static int compare_concat(const uint8_t *a, size_t alen, const uint8_t *b,
+                          size_t blen, const uint8_t *p, size_t plen) {
+    size_t n = alen + blen;
+    for (size_t i = 0; i < n; i++) {
+        int c = i < alen ? a[i] : b[i - alen];
+        if (i == plen) return 1;
+        if (c != p[i]) return c - (int)p[i];
+    }
+    return n == plen ? 0 : -1;
+}
+
+/* (piece, id) order: strcmp order, and ids ascending among equal pieces,
+ * which is the order run.c's stable qsort leaves them in. */
+static int id_before(const pl_tokenizer *t, uint16_t x, uint16_t y) {
+    size_t lx, ly;
+    const uint8_t *px = (const uint8_t *)pl_tokenizer_piece(t, x, &lx);
+    const uint8_t *py = (const uint8_t *)pl_tokenizer_piece(t, y, &ly);
+    int c = compare_concat(px, lx, NULL, 0, py, ly);
+    return c < 0 || (c == 0 && x < y);
+}
+
+static void sift_down(const pl_tokenizer *t, uint16_t *a, size_t root, size_t n) {
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n) return;
+        if (child + 1 < n && id_before(t, a[child], a[child + 1])) child++;
+        if (!id_before(t, a[root], a[child])) return;
+        uint16_t tmp = a[root];
+        a[root] = a[child];
+        a[child] = tmp;
+        root = child;
+    }
+}
+
+void pl_tokenizer_index(pl_tokenizer *t) {
+    size_t n = (size_t)t->vocab_size;
+    scan_records(t->blob, t->size, t->vocab_size, t->max_token_length,
+                 t->nul_terminated, t->offsets, NULL);
+    /* Heapsort: in place, no recursion, no allocation. */
+    for (size_t i = 0; i < n; i++) t->sorted[i] = (uint16_t)i;
+    for (size_t i = n / 2; i-- > 0;) sift_down(t, t->sorted, i, n);
+    for (size_t end = n; end-- > 1;) {
+        uint16_t tmp = t->sorted[0];
+        t->sorted[0] = t->sorted[end];
+        t->sorted[end] = tmp;
+        sift_down(t, t->sorted, 0, end);
+    }
+}
+
+/* Id of the piece equal to a+b, or -1. The probe sequence is glibc's
+ * bsearch, so among duplicate pieces the same id is found as in run.c. */
+static int lookup(const pl_tokenizer *t, const uint8_t *a, size_t alen,
+                  const uint8_t *b, size_t blen) {
+    size_t lo = 0, hi = (size_t)t->vocab_size;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2, plen;
+        const uint8_t *p = (const uint8_t *)pl_tokenizer_piece(t, t->sorted[mid], &plen);
+        int c = compare_concat(a, alen, b, blen, p, plen);
+        if (c < 0) hi = mid;
+        else if (c > 0) lo = mid + 1;
+        else return t->sorted[mid];
+    }
+    return -1;
+}
+
+/* ---- encoding ----------------------------------------------------------- */
+
+/* The best merge for the pair at i: the id of the joined piece, or -1. */
+static void score_pair(pl_tokenizer *t, size_t i) {
+    size_t la, lb;
+    const uint8_t *a = (const uint8_t *)pl_tokenizer_piece(t, t->scratch_tokens[i], &la);
+    const uint8_t *b = (const uint8_t *)pl_tokenizer_piece(t, t->scratch_tokens[i + 1], &lb);
+    int id = lookup(t, a, la, b, lb);
+    t->scratch_pair_id[i] = id;
+    t->scratch_pair_score[i] = id >= 0 ? pl_tokenizer_score(t, id) : 0.0f;
+}
+
+pl_status pl_tokenizer_encode(pl_tokenizer *t, const char *text, int add_bos,
+                              int *n_tokens, pl_error *err) {
+    int32_t *tokens = t->scratch_tokens;
+    size_t n = 0, text_len = strlen(text);
+    const uint8_t *c = (const uint8_t *)text;
+    uint8_t buf[4];
+    size_t buf_len = 0;
+
+    *n_tokens = 0;
+    if (text_len + 3u > t->scratch_capacity)
+        return pl_fail(err, PL_ERR_PROMPT_TOO_LONG,
+                       "prompt is %lu bytes; the engine was opened for at most %lu",
+                       (unsigned long)text_len, (unsigned long)(t->scratch_capacity - 3u));
+    if (add_bos) tokens[n++] = 1;
+    if (text_len > 0) {
+        int space = lookup(t, (const uint8_t *)" ", 1, NULL, 0);
+        if (space < 0)
+            return pl_fail(err, PL_ERR_PROMPT_ENCODING,
+                           "the tokenizer has no \" \" piece for the dummy prefix");
+        tokens[n++] = space;
+    }
+    /* One token per UTF-8 code point (at most 4 bytes), else one per byte. */
+    for (size_t i = 0; i < text_len; i++) {
+        if ((c[i] & 0xC0) != 0x80) buf_len = 0;
+        buf[buf_len++] = c[i];
+        if ((c[i + 1] & 0xC0) == 0x80 && buf_len < 4) continue;
+        int id = lookup(t, buf, buf_len, NULL, 0);
+        if (id >= 0) {
+            tokens[n++] = id;
+        } else {
+            for (size_t k = 0; k < buf_len; k++) {
+                int byte_id = (int)buf[k] + 3; /* <0x00> is token 3 */
+                if (byte_id >= t->vocab_size)
+                    return pl_fail(err, PL_ERR_PROMPT_ENCODING,
+                                   "byte 0x%02X has no piece and no <0x%02X> token in a %d-token vocabulary",
+                                   buf[k], buf[k], t->vocab_size);
+                tokens[n++] = byte_id;
+            }
+        }
+        buf_len = 0;
+    }
+    /* Merge the best-scoring adjacent pair until none merges. The pair
+     * results are cached and only the neighbours of a merge recomputed: the
+     * same merges as run.c's full rescan, in O(n) lookups. */
+    for (size_t i = 0; i + 1 < n; i++) score_pair(t, i);
+    for (;;) {
+        float best_score = -1e10f;
+        size_t best = n;
+        for (size_t i = 0; i + 1 < n; i++) {
+            if (t->scratch_pair_id[i] != -1 && t->scratch_pair_score[i] > best_score) {
+                best_score = t->scratch_pair_score[i];
+                best = i;
+            }
+        }
+        if (best == n) break;
+        tokens[best] = t->scratch_pair_id[best];
+        for (size_t i = best + 1; i + 1 < n; i++) {
+            tokens[i] = tokens[i + 1];
+            if (i + 2 < n) { /* pairs run to n - 2 */
+                t->scratch_pair_id[i] = t->scratch_pair_id[i + 1];
+                t->scratch_pair_score[i] = t->scratch_pair_score[i + 1];
+            }
+        }
+        n--;
+        if (best + 1 < n) score_pair(t, best);
+        if (best > 0) score_pair(t, best - 1);
+    }
+    *n_tokens = (int)n;
+    return PL_OK;
+}
+
+/* ---- decoding ----------------------------------------------------------- */
+
+static int hex_value(int ch) {
+    if (ch >= '0' && ch <= '9') return ch - '0';
+    if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+    return -1;
+}
+
+/* run.c's sscanf(piece, "<0x%02hhX>"): "<0x" and one or two hex digits. */
+static int parse_byte_piece(const char *p, size_t len) {
+    if (len < 4 || p[0] != '<' || p[1] != '0' || p[2] != 'x') return -1;
+    int hi = hex_value((unsigned char)p[3]);
+    if (hi < 0) return -1;
+    int lo = len > 4 ? hex_value((unsigned char)p[4]) : -1;
+    return lo < 0 ? hi : hi * 16 + lo;
+}
+
+/* isprint() || isspace() in the C locale. */
+static int printable_or_space(unsigned char ch) {
+    return (ch >= 0x20 && ch <= 0x7E) || (ch >= 0x09 && ch <= 0x0D);
+}
+
+const char *pl_tokenizer_decode(pl_tokenizer *t, int prev_token, int token) {
+    size_t len;
+    const char *piece = pl_tokenizer_piece(t, token, &len);
+    int byte;
+    if (prev_token == 1 && len > 0 && piece[0] == ' ') {
+        piece++;
+        len--;
+    }
+    byte = parse_byte_piece(piece, len);
+    if (byte >= 0) {
+        t->piece_buf[0] = (char)byte;
+        t->piece_buf[1] = '\0';
+        len = byte == 0 ? 0 : 1;
+        piece = t->piece_buf;
+    }
+    /* safe_printf: nothing for an empty piece or a lone unprintable byte. */
+    if (len == 0 || (len == 1 && !printable_or_space((unsigned char)piece[0])))
+        return "";
+    if (piece == t->piece_buf || (t->nul_terminated && piece[len] == '\0'))
+        return piece;
+    memcpy(t->piece_buf, piece, len);
+    t->piece_buf[len] = '\0';
+    return t->piece_buf;
+}

@@ -1,0 +1,114 @@
+#!/bin/sh
+# The command line on models the tests make themselves: run.c's flags, exit
+# statuses for every kind of bad input, and stdout that does not depend on the
+# file variant. Needs nothing from ../shared.
+BUILD=${BUILD:-build}
+P=$BUILD/picollama
+FX=$BUILD/tests/make_fixture
+pass=0; fail=0
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "cli: FAILED: $*"; }
+
+# expect_exit CODE DESCRIPTION COMMAND...: the exit status, and for a failure
+# a message on stderr naming the problem.
+expect_exit() {
+    want=$1; what=$2; shift 2
+    "$@" > "$d/out" 2> "$d/err"
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        bad "$what: exit $got, want $want"; sed 's/^/    /' "$d/err" | head -3
+    elif [ "$want" -ne 0 ] && [ ! -s "$d/err" ]; then
+        bad "$what: exit $got but no message on stderr"
+    else
+        ok
+    fi
+}
+
+expect_same() { # expect_same DESCRIPTION FILE1 FILE2
+    if cmp -s "$2" "$3"; then ok; else bad "$1"; fi
+}
+
+$FX model "$d/m0.bin" --seed 7
+$FX model "$d/m1.bin" --seed 7 --version 1
+$FX model "$d/m0u.bin" --seed 7 --unshared
+$FX model "$d/m1u.bin" --seed 7 --unshared --version 1
+$FX model "$d/short.bin" --seq-len 8
+$FX model "$d/big_vocab.bin" --vocab 1000
+$FX tokenizer "$d/tok.bin"
+$FX tokenizer "$d/tok0.bin" --nul
+$FX tokenizer "$d/tok_padded.bin" --vocab 2000
+
+# A story: exit 0, ends in a newline, repeatable for a seed.
+expect_exit 0 "story" $P "$d/m0.bin" -z "$d/tok.bin" -s 5 -n 20 -i "Once upon a time"
+cp "$d/out" "$d/story"
+if [ -s "$d/story" ] && [ "$(tail -c 1 "$d/story" | od -An -c | tr -d ' ')" = '\n' ]; then ok; else bad "story ends in a newline"; fi
+case "$(head -c 16 "$d/story")" in "Once upon a time") ok ;; *) bad "story starts with the prompt" ;; esac
+$P "$d/m0.bin" -z "$d/tok.bin" -s 5 -n 20 -i "Once upon a time" > "$d/again" 2>/dev/null
+expect_same "same seed, same story" "$d/story" "$d/again"
+$P "$d/m0.bin" -z "$d/tok.bin" -s 6 -n 20 -i "Once upon a time" > "$d/other" 2>/dev/null
+if cmp -s "$d/story" "$d/other"; then bad "another seed, another story"; else ok; fi
+
+# The same weights in version 0 and 1, shared or not, and either tokenizer
+# variant, tell the same story.
+for flags in "-t 0 -n 30" "-s 11 -n 30 -t 0.9 -p 0.8" "-s 3 -n 25 -p 1 -i The"; do
+    $P "$d/m0.bin" -z "$d/tok.bin" $flags > "$d/a" 2>/dev/null
+    $P "$d/m1.bin" -z "$d/tok.bin" $flags > "$d/b" 2>/dev/null
+    $P "$d/m0.bin" -z "$d/tok0.bin" $flags > "$d/c" 2>/dev/null
+    $P "$d/m0.bin" -z "$d/tok_padded.bin" $flags > "$d/e" 2>/dev/null
+    expect_same "v0 and v1 agree ($flags)" "$d/a" "$d/b"
+    expect_same "tokenizer.bin and tokenizer0 agree ($flags)" "$d/a" "$d/c"
+    expect_same "a tokenizer with more entries agrees ($flags)" "$d/a" "$d/e"
+    $P "$d/m0u.bin" -z "$d/tok.bin" $flags > "$d/a" 2>/dev/null
+    $P "$d/m1u.bin" -z "$d/tok.bin" $flags > "$d/b" 2>/dev/null
+    expect_same "unshared v0 and v1 agree ($flags)" "$d/a" "$d/b"
+done
+
+# run.c's meanings: steps 0 or past the context mean the context.
+$P "$d/short.bin" -z "$d/tok.bin" -t 0 -n 0 > "$d/a" 2>/dev/null
+$P "$d/short.bin" -z "$d/tok.bin" -t 0 -n 999 > "$d/b" 2>/dev/null
+$P "$d/short.bin" -z "$d/tok.bin" -t 0 -n 8 > "$d/c" 2>/dev/null
+expect_same "-n 0 runs the whole context" "$d/a" "$d/c"
+expect_same "-n past the context runs the whole context" "$d/b" "$d/c"
+# Invalid UTF-8 in a prompt goes through byte fallback.
+expect_exit 0 "invalid UTF-8 prompt" $P "$d/m0.bin" -z "$d/tok.bin" -n 30 -t 0 -i "$(printf 'a\200\377\342\202')"
+
+# Bad arguments.
+expect_exit 64 "no arguments" $P
+expect_exit 64 "unknown flag" $P "$d/m0.bin" -z "$d/tok.bin" -x 1
+expect_exit 64 "long flag" $P "$d/m0.bin" -z "$d/tok.bin" -tt 1
+expect_exit 64 "flag without its value" $P "$d/m0.bin" -z "$d/tok.bin" -n
+expect_exit 64 "temperature not a number" $P "$d/m0.bin" -z "$d/tok.bin" -t warm
+expect_exit 64 "negative temperature" $P "$d/m0.bin" -z "$d/tok.bin" -t -0.5
+expect_exit 64 "top-p above 1" $P "$d/m0.bin" -z "$d/tok.bin" -p 1.5
+expect_exit 64 "negative top-p" $P "$d/m0.bin" -z "$d/tok.bin" -p -0.1
+expect_exit 64 "negative steps" $P "$d/m0.bin" -z "$d/tok.bin" -n -4
+expect_exit 64 "steps not a number" $P "$d/m0.bin" -z "$d/tok.bin" -n 12x
+expect_exit 64 "chat mode" $P "$d/m0.bin" -z "$d/tok.bin" -m chat
+expect_exit 66 "missing model" $P "$d/nothing.bin" -z "$d/tok.bin"
+expect_exit 66 "missing tokenizer" $P "$d/m0.bin" -z "$d/nothing.bin"
+expect_exit 66 "a directory as model" $P "$d" -z "$d/tok.bin"
+
+# Bad files: the engine's status is the exit status.
+size=$(wc -c < "$d/m0.bin")
+head -c $((size - 1)) "$d/m0.bin" > "$d/trunc.bin"
+expect_exit 4 "truncated model" $P "$d/trunc.bin" -z "$d/tok.bin"
+cp "$d/m0.bin" "$d/long.bin"; printf 'xxxx' >> "$d/long.bin"
+expect_exit 5 "model longer than its config" $P "$d/long.bin" -z "$d/tok.bin"
+: > "$d/empty.bin"
+expect_exit 4 "empty model" $P "$d/empty.bin" -z "$d/tok.bin"
+tsize=$(wc -c < "$d/tok.bin")
+head -c $((tsize - 3)) "$d/tok.bin" > "$d/tok_trunc.bin"
+expect_exit 9 "truncated tokenizer" $P "$d/m0.bin" -z "$d/tok_trunc.bin"
+expect_exit 10 "tokenizer smaller than the vocabulary" $P "$d/big_vocab.bin" -z "$d/tok.bin"
+expect_exit 11 "prompt longer than the context" $P "$d/short.bin" -z "$d/tok.bin" -i "a b c d e f g h i j"
+
+# inspect
+expect_exit 0 "inspect" $P inspect "$d/m0.bin" -z "$d/tok.bin"
+if grep -q "parameters:" "$d/out" && grep -q "SRAM .*fits" "$d/out"; then ok; else bad "inspect reports parameters and the SRAM verdict"; fi
+expect_exit 4 "inspect a truncated model" $P inspect "$d/trunc.bin" -z "$d/tok.bin"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,55 @@
+/*
+ * make_fixture: writes the test models and tokenizers to files, for the
+ * command-line and emulator tests and the benchmarks.
+ *   make_fixture model OUT [--dim N --hidden N --layers N --heads N
+ *                           --kv-heads N --vocab N --seq-len N --seed N
+ *                           --version 0|1 --unshared]
+ *   make_fixture tokenizer OUT [--vocab N] [--nul]
+ */
+#include "fixtures.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int usage(void) {
+    fprintf(stderr, "usage: make_fixture model|tokenizer OUT [options]\n");
+    return 64;
+}
+
+int main(int argc, char **argv) {
+    fx_model_spec s = fx_small_spec();
+    int nul = 0, vocab = fx_tokenizer_vocab();
+    if (argc < 3) return usage();
+    for (int i = 3; i < argc; i++) {
+        const char *a = argv[i];
+        int has_value = i + 1 < argc;
+        int v = has_value ? atoi(argv[i + 1]) : 0;
+        if (!strcmp(a, "--unshared")) { s.shared_classifier = 0; continue; }
+        if (!strcmp(a, "--nul")) { nul = 1; continue; }
+        if (!has_value) return usage();
+        if (!strcmp(a, "--dim")) s.dim = v;
+        else if (!strcmp(a, "--hidden")) s.hidden_dim = v;
+        else if (!strcmp(a, "--layers")) s.n_layers = v;
+        else if (!strcmp(a, "--heads")) s.n_heads = v;
+        else if (!strcmp(a, "--kv-heads")) s.n_kv_heads = v;
+        else if (!strcmp(a, "--vocab")) s.vocab_size = vocab = v;
+        else if (!strcmp(a, "--seq-len")) s.seq_len = v;
+        else if (!strcmp(a, "--seed")) s.seed = (uint32_t)v;
+        else if (!strcmp(a, "--version")) s.version = v;
+        else return usage();
+        i++;
+    }
+    size_t size;
+    uint8_t *buf;
+    if (!strcmp(argv[1], "model")) buf = fx_model(&s, &size);
+    else if (!strcmp(argv[1], "tokenizer")) buf = fx_tokenizer(vocab, nul, &size);
+    else return usage();
+    if (!buf || fx_write_file(argv[2], buf, size) != 0) {
+        fprintf(stderr, "make_fixture: cannot write %s\n", argv[2]);
+        free(buf);
+        return 1;
+    }
+    free(buf);
+    return 0;
+}

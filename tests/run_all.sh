@@ -1,0 +1,31 @@
+#!/bin/sh
+# `make test`: the whole suite on the host build, again under ASan+UBSan, and
+# on the Cortex-M33 build under QEMU; then one closing line with the totals.
+mkdir -p build
+log=build/test.log
+: > "$log"
+status=0
+run() {
+    echo "== $*" | tee -a "$log"
+    "$@" 2>&1 | tee -a "$log"
+    # tee hides the exit status; the suite's own lines carry the counts
+}
+run make --no-print-directory test-unit
+run make --no-print-directory test-sanitize
+if [ -f target/qemu-m33/Makefile ]; then
+    run make --no-print-directory -C target/qemu-m33 test
+fi
+awk '
+/: [0-9]+ passed, [0-9]+ failed/ {
+    for (i = 1; i <= NF; i++) {
+        if ($(i+1) ~ /^passed/) p += $i
+        if ($(i+1) ~ /^failed/) f += $i
+        if ($(i+1) ~ /^skipped/) s += $i
+    }
+}
+/^make.*Error|FAILED|ERROR: AddressSanitizer|runtime error:/ { errors++ }
+END {
+    if (errors > 0 && f == 0) f = errors
+    printf "all: %d passed, %d failed, %d skipped\n", p, f, s
+    exit (f > 0 || p == 0) ? 1 : 0
+}' "$log"

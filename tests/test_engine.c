@@ -1,0 +1,289 @@
+/*
+ * The engine as a sketch uses it: the memory plan is exactly what open
+ * allocates (two allocations, then none per token), allocation failures are
+ * errors, generation follows run.c's loop (prompt forced, BOS stops, steps
+ * clamp), the callback can stop a story, and bad settings are refused.
+ */
+#include "fixtures.h"
+#include "host_platform.h"
+#include "pl_test.h"
+
+#include <stdlib.h>
+
+/* An allocator that records every call and can be told to fail. */
+typedef struct {
+    int calls, frees, fail_pool; /* fail_pool -1: never */
+    size_t sizes[2];
+    int outstanding;
+} counting;
+
+static void *c_alloc(void *user, pl_pool pool, size_t size) {
+    counting *c = (counting *)user;
+    c->calls++;
+    if ((int)pool == c->fail_pool) return NULL;
+    c->sizes[pool] = size;
+    c->outstanding++;
+    return malloc(size);
+}
+
+static void c_release(void *user, pl_pool pool, void *p) {
+    counting *c = (counting *)user;
+    (void)pool;
+    c->frees++;
+    c->outstanding--;
+    free(p);
+}
+
+static pl_platform counting_platform(counting *c) {
+    pl_platform p = {c_alloc, c_release, NULL, c};
+    memset(c, 0, sizeof *c);
+    c->fail_pool = -1;
+    return p;
+}
+
+typedef struct {
+    char text[8192];
+    size_t len;
+    int pieces, ends, stop_after;
+    int null_before_end; /* a NULL arrived and then more pieces */
+} collector;
+
+static int collect(void *user, const char *piece) {
+    collector *c = (collector *)user;
+    if (!piece) {
+        c->ends++;
+        return 0;
+    }
+    if (c->ends) c->null_before_end = 1;
+    size_t n = strlen(piece);
+    if (c->len + n < sizeof c->text) {
+        memcpy(c->text + c->len, piece, n + 1);
+        c->len += n;
+    }
+    c->pieces++;
+    return c->stop_after && c->pieces >= c->stop_after;
+}
+
+typedef struct {
+    uint8_t *model, *tok;
+    size_t msize, tsize;
+} blobs;
+
+static blobs make_blobs(fx_model_spec s) {
+    blobs b;
+    b.model = fx_model(&s, &b.msize);
+    b.tok = fx_tokenizer(s.vocab_size, 0, &b.tsize);
+    return b;
+}
+
+static void free_blobs(blobs *b) {
+    free(b->model);
+    free(b->tok);
+}
+
+static void test_memory_plan(void) {
+    blobs b = make_blobs(fx_small_spec());
+    counting c;
+    pl_platform platform = counting_platform(&c);
+    pl_memory_plan plan;
+    pl_options opt = {64};
+    pl_engine *e;
+    pl_error err;
+    CHECK_STATUS(pl_plan_memory(b.model, b.msize, b.tok, b.tsize, &opt, &plan, &err), PL_OK, err);
+    CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, &opt, &platform, &err), PL_OK, err);
+    /* Exactly two allocations, of exactly the planned sizes. */
+    CHECK_EQ_INT(c.calls, 2);
+    CHECK_EQ_INT(c.sizes[PL_POOL_FAST], plan.fast_bytes);
+    CHECK_EQ_INT(c.sizes[PL_POOL_LARGE], plan.large_bytes);
+    CHECK_EQ_INT(pl_memory(e)->fast_bytes, plan.fast_bytes);
+    /* KV cache: 2 x layers x seq x kv_dim floats = 2*2*32*8*4 bytes. */
+    CHECK_EQ_INT(plan.kv_cache_bytes, 2 * 2 * 32 * 8 * 4);
+    /* The parts add up to no more than the pools. */
+    CHECK(plan.activations_bytes + plan.sampler_bytes <= plan.fast_bytes);
+    CHECK(plan.kv_cache_bytes + plan.prompt_bytes <= plan.large_bytes);
+
+    /* No allocation while telling stories. */
+    collector col;
+    memset(&col, 0, sizeof col);
+    pl_sampling s = pl_default_sampling();
+    pl_seed(e, 3);
+    CHECK_STATUS(pl_generate(e, "Once upon a time", &s, collect, &col, NULL, &err), PL_OK, err);
+    CHECK_STATUS(pl_generate(e, NULL, &s, collect, &col, NULL, &err), PL_OK, err);
+    CHECK_EQ_INT(c.calls, 2);
+    pl_close(e);
+    CHECK_EQ_INT(c.frees, 2);
+    CHECK_EQ_INT(c.outstanding, 0);
+
+    /* A failing pool is an error, and nothing is left allocated. */
+    for (int pool = 0; pool <= 1; pool++) {
+        platform = counting_platform(&c);
+        c.fail_pool = pool;
+        e = (pl_engine *)&c; /* must be reset to NULL */
+        CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, NULL, &platform, &err),
+                     PL_ERR_NO_MEMORY, err);
+        CHECK(e == NULL);
+        CHECK_EQ_INT(c.outstanding, 0);
+    }
+    /* Missing hooks and NULL arguments. */
+    pl_platform none = {NULL, NULL, NULL, NULL};
+    CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, NULL, &none, &err), PL_ERR_ARGUMENT, err);
+    CHECK_STATUS(pl_open(NULL, b.model, b.msize, b.tok, b.tsize, NULL, &platform, &err), PL_ERR_ARGUMENT, err);
+    CHECK_STATUS(pl_plan_memory(b.model, b.msize, b.tok, b.tsize, NULL, NULL, &err), PL_ERR_ARGUMENT, err);
+    pl_close(NULL);
+    free_blobs(&b);
+}
+
+static void test_alignment(void) {
+    blobs b = make_blobs(fx_small_spec());
+    pl_platform platform = pl_host_platform(NULL);
+    pl_engine *e;
+    pl_error err;
+    uint8_t *shifted = malloc(b.msize + 1);
+    memcpy(shifted + 1, b.model, b.msize);
+    CHECK_STATUS(pl_open(&e, shifted + 1, b.msize, b.tok, b.tsize, NULL, &platform, &err),
+                 PL_ERR_ALIGNMENT, err);
+    free(shifted);
+    free_blobs(&b);
+}
+
+static void test_generation(void) {
+    fx_model_spec spec = fx_small_spec();
+    blobs b = make_blobs(spec);
+    pl_platform platform = pl_host_platform(NULL);
+    pl_engine *e;
+    pl_error err;
+    pl_stats st;
+    collector a, c;
+    pl_sampling s = pl_default_sampling();
+    CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, NULL, &platform, &err), PL_OK, err);
+    if (!e) return;
+
+    /* A seed tells the same story twice; the prompt comes first. */
+    s.steps = 24;
+    memset(&a, 0, sizeof a);
+    memset(&c, 0, sizeof c);
+    pl_seed(e, 42);
+    CHECK_STATUS(pl_generate(e, "Lily saw", &s, collect, &a, &st, &err), PL_OK, err);
+    pl_seed(e, 42);
+    CHECK_STATUS(pl_generate(e, "Lily saw", &s, collect, &c, NULL, &err), PL_OK, err);
+    CHECK_STR(a.text, c.text);
+    CHECK(strncmp(a.text, "Lily saw", 8) == 0);
+    CHECK_EQ_INT(a.ends, 1);
+    CHECK_EQ_INT(a.null_before_end, 0);
+    CHECK_EQ_INT(st.prompt_tokens, 5); /* <s> " L" "il" "y" " saw" */
+    CHECK(st.positions <= 24);
+    CHECK_EQ_INT(st.generated_tokens, st.positions - (st.prompt_tokens - 1));
+    /* Without re-seeding the generator continues: another story. */
+    memset(&c, 0, sizeof c);
+    CHECK_STATUS(pl_generate(e, "Lily saw", &s, collect, &c, NULL, &err), PL_OK, err);
+    CHECK(strcmp(a.text, c.text) != 0);
+
+    /* Greedy ignores the seed. */
+    s.temperature = 0.0f;
+    memset(&a, 0, sizeof a);
+    memset(&c, 0, sizeof c);
+    pl_seed(e, 1);
+    pl_generate(e, "", &s, collect, &a, NULL, &err);
+    pl_seed(e, 2);
+    pl_generate(e, "", &s, collect, &c, NULL, &err);
+    CHECK_STR(a.text, c.text);
+
+    /* Steps: 0 and anything past seq_len mean seq_len. */
+    s.steps = 0;
+    pl_generate(e, "", &s, collect, &a, &st, &err);
+    int full = st.positions;
+    s.steps = 1000;
+    pl_generate(e, "", &s, collect, &a, &st, &err);
+    CHECK_EQ_INT(st.positions, full);
+    CHECK(full <= spec.seq_len);
+
+    /* The callback stops a story; the end call still comes, once. */
+    memset(&a, 0, sizeof a);
+    a.stop_after = 3;
+    s.steps = 0;
+    CHECK_STATUS(pl_generate(e, "Once upon a time", &s, collect, &a, &st, &err), PL_OK, err);
+    CHECK_EQ_INT(a.pieces, 3);
+    CHECK_EQ_INT(a.ends, 1);
+    CHECK_EQ_INT(st.stopped_early, 1);
+
+    /* Bad settings. */
+    s = pl_default_sampling();
+    s.temperature = -0.1f;
+    CHECK_STATUS(pl_generate(e, "", &s, collect, &a, NULL, &err), PL_ERR_ARGUMENT, err);
+    s = pl_default_sampling();
+    s.topp = 1.01f;
+    CHECK_STATUS(pl_generate(e, "", &s, collect, &a, NULL, &err), PL_ERR_ARGUMENT, err);
+    s.topp = -0.01f;
+    CHECK_STATUS(pl_generate(e, "", &s, collect, &a, NULL, &err), PL_ERR_ARGUMENT, err);
+    s.topp = 0.0f / 0.0f;
+    CHECK_STATUS(pl_generate(e, "", &s, collect, &a, NULL, &err), PL_ERR_ARGUMENT, err);
+    s = pl_default_sampling();
+    s.steps = -1;
+    CHECK_STATUS(pl_generate(e, "", &s, collect, &a, NULL, &err), PL_ERR_ARGUMENT, err);
+    s = pl_default_sampling();
+    CHECK_STATUS(pl_generate(e, "", &s, NULL, &a, NULL, &err), PL_ERR_ARGUMENT, err);
+    CHECK_STATUS(pl_generate(e, "", NULL, collect, &a, NULL, &err), PL_ERR_ARGUMENT, err);
+
+    /* A prompt of more tokens than the context (32): 40 spaced letters are
+     * 41 tokens or more after the merges. */
+    char prompt[200];
+    int n = 0;
+    for (int i = 0; i < 40; i++) {
+        prompt[n++] = (char)('a' + i % 26);
+        prompt[n++] = ' ';
+    }
+    prompt[n] = '\0';
+    int ends_before = a.ends;
+    CHECK_STATUS(pl_generate(e, prompt, &s, collect, &a, NULL, &err), PL_ERR_PROMPT_TOO_LONG, err);
+    CHECK(strstr(err.message, "context") != NULL);
+    CHECK_EQ_INT(a.ends, ends_before); /* an error tells no story */
+    /* And more bytes than the engine reserved (1024 by default). */
+    char *huge = malloc(2000);
+    memset(huge, 'a', 1999);
+    huge[1999] = '\0';
+    CHECK_STATUS(pl_generate(e, huge, &s, collect, &a, NULL, &err), PL_ERR_PROMPT_TOO_LONG, err);
+    free(huge);
+    pl_close(e);
+    free_blobs(&b);
+}
+
+static void test_stops_on_bos(void) {
+    /* A model whose classifier row for BOS (token 1) dominates: greedy
+     * generation samples BOS at once and the story ends, printing nothing. */
+    fx_model_spec spec = fx_small_spec();
+    spec.shared_classifier = 0;
+    blobs b = make_blobs(spec);
+    /* v0 unshared: wcls is the last vocab x dim floats of the file. */
+    float *wcls = (float *)(b.model + b.msize) - (size_t)spec.vocab_size * spec.dim;
+    pl_platform platform = pl_host_platform(NULL);
+    pl_engine *e;
+    pl_error err;
+    pl_stats st;
+    CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, NULL, &platform, &err), PL_OK, err);
+    if (!e) return;
+    /* Give BOS's classifier row 50 times the row that wins at position 0:
+     * BOS then wins by far. */
+    const float *logits = pl_forward(e, 1, 0);
+    int best = 0;
+    for (int i = 1; i < spec.vocab_size; i++)
+        if (logits[i] > logits[best]) best = i;
+    for (int i = 0; i < spec.dim; i++) wcls[1 * spec.dim + i] = wcls[(size_t)best * spec.dim + i] * 50.0f;
+    collector c;
+    memset(&c, 0, sizeof c);
+    pl_sampling s = pl_default_sampling();
+    s.temperature = 0.0f;
+    CHECK_STATUS(pl_generate(e, "", &s, collect, &c, &st, &err), PL_OK, err);
+    CHECK_EQ_INT(st.positions, 1);
+    CHECK_EQ_INT(c.pieces, 0);
+    CHECK_EQ_INT(c.ends, 1);
+    pl_close(e);
+    free_blobs(&b);
+}
+
+int main(void) {
+    test_memory_plan();
+    test_alignment();
+    test_generation();
+    test_stops_on_bos();
+    return pl_test_report("test_engine");
+}

@@ -1,0 +1,129 @@
+/* run.c's command line, with its defaults, and stricter checks. */
+#include "cli.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(void) {
+    fprintf(stderr,
+            "Usage:   picollama <checkpoint> [options]\n"
+            "         picollama inspect <checkpoint> [-z tokenizer]\n"
+            "Example: picollama model.bin -n 256 -i \"Once upon a time\"\n"
+            "Options:\n"
+            "  -t <float>  temperature in [0,inf), default 1.0\n"
+            "  -p <float>  p value in top-p (nucleus) sampling in [0,1], default 0.9\n"
+            "  -s <int>    random seed, default time(NULL)\n"
+            "  -n <int>    number of steps to run for, default 256. 0 = max_seq_len\n"
+            "  -i <string> input prompt\n"
+            "  -z <string> optional path to custom tokenizer\n"
+            "  -m <string> mode: generate (chat is not supported)\n");
+}
+
+static int bad_value(const char *flag, const char *value, const char *why) {
+    fprintf(stderr, "picollama: %s %s: %s\n", flag, value, why);
+    return PL_EXIT_USAGE;
+}
+
+static int parse_float(const char *flag, const char *s, float *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end); /* then rounded to float, exactly as atof in run.c */
+    if (end == s || *end != '\0' || errno == ERANGE)
+        return bad_value(flag, s, "not a number");
+    *out = (float)v;
+    return 0;
+}
+
+static int parse_int(const char *flag, const char *s, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || errno == ERANGE || v < INT_MIN || v > INT_MAX)
+        return bad_value(flag, s, "not an integer");
+    *out = v;
+    return 0;
+}
+
+int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
+    long v;
+    int rc;
+    a->model_path = NULL;
+    a->tokenizer_path = "tokenizer.bin";
+    a->prompt = NULL;
+    a->mode = "generate";
+    a->temperature = 1.0f;
+    a->topp = 0.9f;
+    a->steps = 256;
+    a->seed = 0;
+    if (first >= argc || argv[first][0] == '-') {
+        usage();
+        return PL_EXIT_USAGE;
+    }
+    a->model_path = argv[first];
+    for (int i = first + 1; i < argc; i += 2) {
+        const char *flag = argv[i];
+        if (flag[0] != '-' || strlen(flag) != 2) {
+            fprintf(stderr, "picollama: unknown argument '%s'\n", flag);
+            usage();
+            return PL_EXIT_USAGE;
+        }
+        if (!strchr("tpsnizmy", flag[1])) {
+            fprintf(stderr, "picollama: unknown flag '%s'\n", flag);
+            usage();
+            return PL_EXIT_USAGE;
+        }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "picollama: flag %s needs a value\n", flag);
+            return PL_EXIT_USAGE;
+        }
+        const char *val = argv[i + 1];
+        switch (flag[1]) {
+        case 't':
+            if ((rc = parse_float(flag, val, &a->temperature))) return rc;
+            if (!(a->temperature >= 0.0f))
+                return bad_value(flag, val, "temperature must be 0 or more");
+            break;
+        case 'p':
+            if ((rc = parse_float(flag, val, &a->topp))) return rc;
+            if (!(a->topp >= 0.0f && a->topp <= 1.0f))
+                return bad_value(flag, val, "top-p must be between 0 and 1");
+            break;
+        case 's':
+            if ((rc = parse_int(flag, val, &v))) return rc;
+            /* run.c: atoi into an unsigned long long, so -1 is 2^64 - 1 */
+            a->seed = (uint64_t)(int64_t)v;
+            break;
+        case 'n':
+            if ((rc = parse_int(flag, val, &v))) return rc;
+            if (v < 0) return bad_value(flag, val, "steps must be 0 or more");
+            a->steps = (int)v;
+            break;
+        case 'i': a->prompt = val; break;
+        case 'z': a->tokenizer_path = val; break;
+        case 'm':
+            if (strcmp(val, "generate") != 0)
+                return bad_value(flag, val, "only generate mode is supported");
+            a->mode = val;
+            break;
+        case 'y': break; /* system prompt: used by chat mode only, as in run.c */
+        }
+    }
+    return 0;
+}
+
+int pl_open_input(pl_host_file *f, const char *what, const char *path) {
+    if (pl_host_file_open(f, path) != 0) {
+        fprintf(stderr, "picollama: cannot open %s %s: %s\n", what, path,
+                strerror(errno));
+        return PL_EXIT_NOINPUT;
+    }
+    return 0;
+}
+
+int pl_report(const pl_error *err) {
+    fprintf(stderr, "picollama: %s: %s\n", pl_status_name(err->status), err->message);
+    return (int)err->status;
+}

@@ -1,0 +1,81 @@
+#define _POSIX_C_SOURCE 200809L
+#include "host_platform.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+int pl_host_file_open(pl_host_file *f, const char *path) {
+    static const uint32_t empty = 0; /* a valid, aligned pointer for 0 bytes */
+    struct stat st;
+    int fd = open(path, O_RDONLY);
+    f->data = NULL;
+    f->size = 0;
+    f->mapped = 0;
+    if (fd < 0) return -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = S_ISDIR(st.st_mode) ? EISDIR : errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (st.st_size == 0) {
+        close(fd);
+        f->data = &empty;
+        return 0;
+    }
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    int e = errno;
+    close(fd);
+    if (p == MAP_FAILED) {
+        errno = e;
+        return -1;
+    }
+    f->data = p;
+    f->size = (size_t)st.st_size;
+    f->mapped = 1;
+    return 0;
+}
+
+void pl_host_file_close(pl_host_file *f) {
+    if (f->mapped) munmap((void *)f->data, f->size);
+    f->data = NULL;
+    f->size = 0;
+    f->mapped = 0;
+}
+
+static void *host_alloc(void *user, pl_pool pool, size_t size) {
+    pl_host_allocator_stats *s = (pl_host_allocator_stats *)user;
+    void *p = malloc(size ? size : 1); /* malloc aligns to 16 on glibc */
+    if (p && s) {
+        s->allocations++;
+        s->bytes[pool == PL_POOL_LARGE] += size;
+    }
+    return p;
+}
+
+static void host_release(void *user, pl_pool pool, void *ptr) {
+    (void)user;
+    (void)pool;
+    free(ptr);
+}
+
+uint64_t pl_host_clock_us(void *user) {
+    struct timespec ts;
+    (void)user;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+pl_platform pl_host_platform(pl_host_allocator_stats *stats) {
+    pl_platform p;
+    p.alloc = host_alloc;
+    p.release = host_release;
+    p.clock_us = pl_host_clock_us;
+    p.user = stats;
+    return p;
+}

@@ -1,0 +1,30 @@
+/*
+ * The PC port: files mapped read-only (weights used in place, as from flash
+ * on the board), pools from malloc, a monotonic microsecond clock.
+ */
+#ifndef PL_HOST_PLATFORM_H
+#define PL_HOST_PLATFORM_H
+
+#include "picollama.h"
+
+typedef struct {
+    const void *data;
+    size_t size;
+    int mapped;
+} pl_host_file;
+
+/* Maps path read-only. Returns 0 on success; on failure prints nothing and
+ * returns -1 with errno set. */
+int pl_host_file_open(pl_host_file *f, const char *path);
+void pl_host_file_close(pl_host_file *f);
+
+/* Allocator hooks over malloc that also keep count of calls and bytes. */
+typedef struct {
+    size_t allocations;
+    size_t bytes[2]; /* per pool */
+} pl_host_allocator_stats;
+
+pl_platform pl_host_platform(pl_host_allocator_stats *stats);
+uint64_t pl_host_clock_us(void *user);
+
+#endif

@@ -1,0 +1,13 @@
+/*
+ * picollama: the host command line.
+ *   picollama MODEL.bin [run.c flags]     tell a story, as llama2.c's run
+ *   picollama inspect MODEL.bin [-z TOK]  config, sizes, RP2350 budget
+ */
+#include "cli.h"
+
+#include <string.h>
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "inspect") == 0) return pl_cmd_inspect(argc - 1, argv + 1);
+    return pl_cmd_run(argc, argv);
+}
