@@ -89,16 +89,24 @@ uint64_t pl_model_parameter_count(const pl_model_info *info);
  * row of the embedding table and the whole classifier. */
 uint64_t pl_model_bytes_per_token(const pl_model_info *info);
 
+/* KV-cache bytes one forward pass at pos reads (every query head reads its
+ * kv head's keys and values for positions 0..pos) and writes (this
+ * position's keys and values). */
+void pl_model_kv_traffic(const pl_model_info *info, int pos, uint64_t *read,
+                         uint64_t *written);
+
 /* ---- memory ------------------------------------------------------------ */
 
 typedef enum { PL_POOL_FAST = 0, PL_POOL_LARGE = 1 } pl_pool;
 
-/* The platform: two allocator hooks and an optional microsecond clock.
- * alloc must return memory aligned to 8 bytes, or NULL. */
+/* The platform: two allocator hooks and an optional clock. alloc must return
+ * memory aligned to 8 bytes, or NULL. The clock is any monotonic counter in
+ * the platform's own unit: microseconds on a PC, CPU cycles on the board,
+ * instructions on the emulated M33. */
 typedef struct {
     void *(*alloc)(void *user, pl_pool pool, size_t size);
     void (*release)(void *user, pl_pool pool, void *ptr);
-    uint64_t (*clock_us)(void *user); /* may be NULL: no timing in the stats */
+    uint64_t (*clock)(void *user); /* may be NULL: no timing in the stats */
     void *user;
 } pl_platform;
 
@@ -167,13 +175,25 @@ void pl_seed(pl_engine *engine, uint64_t seed);
  * (the NULL call still follows). */
 typedef int (*pl_piece_fn)(void *user, const char *piece);
 
+/* Memory traffic of forward passes, counted from what the code reads and
+ * writes: weights (flash on the board) and the KV cache (PSRAM). */
+typedef struct {
+    uint64_t weight_bytes;
+    uint64_t kv_read_bytes;
+    uint64_t kv_write_bytes;
+} pl_traffic;
+
 typedef struct {
     int prompt_tokens;     /* tokens of the encoded prompt, BOS included */
     int positions;         /* forward passes run */
     int generated_tokens;  /* tokens sampled (not forced from the prompt) */
     int stopped_early;     /* the callback asked to stop */
-    uint64_t prompt_us;    /* time in the prompt's forward passes (0 without a clock) */
-    uint64_t generate_us;  /* time from the first sampled position to the end */
+    /* The prompt phase is the forward passes whose next token is forced (the
+     * first n_prompt - 1 positions); the generate phase is the rest. */
+    uint64_t prompt_ticks;   /* platform clock units (0 without a clock) */
+    uint64_t generate_ticks;
+    pl_traffic prompt_traffic;
+    pl_traffic generate_traffic;
 } pl_stats;
 
 /* Tells one story: encodes prompt (NULL or "" for none) behind BOS, runs the

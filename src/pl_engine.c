@@ -175,8 +175,16 @@ const char *pl_decode(pl_engine *e, int prev_token, int token) {
     return pl_tokenizer_decode(&e->tokenizer, prev_token, token);
 }
 
-static uint64_t now_us(const pl_engine *e) {
-    return e->platform.clock_us ? e->platform.clock_us(e->platform.user) : 0;
+static uint64_t now(const pl_engine *e) {
+    return e->platform.clock ? e->platform.clock(e->platform.user) : 0;
+}
+
+static void count_traffic(const pl_engine *e, int pos, pl_traffic *t) {
+    uint64_t r, w;
+    pl_model_kv_traffic(&e->info, pos, &r, &w);
+    t->weight_bytes += pl_model_bytes_per_token(&e->info);
+    t->kv_read_bytes += r;
+    t->kv_write_bytes += w;
 }
 
 static pl_status check_sampling(const pl_sampling *s, pl_error *err) {
@@ -218,18 +226,20 @@ pl_status pl_generate(pl_engine *e, const char *prompt,
     prompt_tokens = e->tokenizer.scratch_tokens;
     st->prompt_tokens = n_prompt;
 
-    t_start = now_us(e);
+    t_start = now(e);
     t_prompt_end = t_start;
     token = prompt_tokens[0];
     while (pos < steps) {
         int next;
+        if (pos == n_prompt - 1) t_prompt_end = now(e);
         float *logits = pl_transformer_forward(&e->info, &e->weights, &e->state, token, pos);
         if (pos < n_prompt - 1) {
             next = prompt_tokens[pos + 1];
+            count_traffic(e, pos, &st->prompt_traffic);
         } else {
-            if (pos == n_prompt - 1) t_prompt_end = now_us(e);
             next = pl_sample(&e->sampler, logits, sampling->temperature, sampling->topp);
             st->generated_tokens++;
+            count_traffic(e, pos, &st->generate_traffic);
         }
         pos++;
         if (next == 1) break; /* BOS ends a story, as in run.c */
@@ -241,10 +251,10 @@ pl_status pl_generate(pl_engine *e, const char *prompt,
         }
     }
     st->positions = pos;
-    t_end = now_us(e);
-    if (st->generated_tokens == 0) t_prompt_end = t_end;
-    st->prompt_us = t_prompt_end - t_start;
-    st->generate_us = t_end - t_prompt_end;
+    t_end = now(e);
+    if (st->generated_tokens == 0) t_prompt_end = t_end; /* stopped inside the prompt */
+    st->prompt_ticks = t_prompt_end - t_start;
+    st->generate_ticks = t_end - t_prompt_end;
     on_piece(user, NULL);
     return PL_OK;
 }

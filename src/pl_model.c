@@ -232,3 +232,11 @@ pl_status pl_model_map_weights(const void *model, const pl_model_info *m,
     w->wcls = m->shared_classifier ? w->token_embedding : p;
     return PL_OK;
 }
+
+void pl_model_kv_traffic(const pl_model_info *m, int pos, uint64_t *read,
+                         uint64_t *written) {
+    uint64_t layers = (uint64_t)m->n_layers, dim = (uint64_t)m->dim;
+    uint64_t kv_dim = dim / (uint64_t)m->n_heads * (uint64_t)m->n_kv_heads;
+    *read = layers * 2u * ((uint64_t)pos + 1u) * dim * sizeof(float);
+    *written = layers * 2u * kv_dim * sizeof(float);
+}

@@ -5,7 +5,6 @@
 #ifndef PL_CLI_H
 #define PL_CLI_H
 
-#include "host_platform.h"
 #include "picollama.h"
 
 /* Exit statuses besides the engine's pl_status values (1..14). */
@@ -28,8 +27,20 @@ typedef struct {
  * to stderr. */
 int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a);
 
-/* Opens a file or prints "cannot open ..." and returns PL_EXIT_NOINPUT. */
-int pl_open_input(pl_host_file *f, const char *what, const char *path);
+typedef struct {
+    const void *model;
+    size_t model_size;
+    const void *tokenizer;
+    size_t tokenizer_size;
+} pl_story_blobs;
+
+/* Opens the engine on the blobs, seeds it with a->seed (already resolved:
+ * never 0), prints the story to stdout as run.c does, closes. Returns 0 or
+ * the engine's status after printing it to stderr. stats and memory may be
+ * NULL. Portable: used by the host CLI and by the Cortex-M33 image. */
+int pl_tell_story(const pl_run_args *a, const pl_story_blobs *b,
+                  const pl_platform *platform, int flush_each_piece,
+                  pl_stats *stats, pl_memory_plan *memory);
 
 /* Prints an engine error as "picollama: PL_ERR_X: message" and returns the
  * status as the exit code. */
@@ -37,5 +48,6 @@ int pl_report(const pl_error *err);
 
 int pl_cmd_run(int argc, char **argv);
 int pl_cmd_inspect(int argc, char **argv);
+int pl_cmd_header(int argc, char **argv);
 
 #endif

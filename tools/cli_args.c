@@ -114,15 +114,6 @@ int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
     return 0;
 }
 
-int pl_open_input(pl_host_file *f, const char *what, const char *path) {
-    if (pl_host_file_open(f, path) != 0) {
-        fprintf(stderr, "picollama: cannot open %s %s: %s\n", what, path,
-                strerror(errno));
-        return PL_EXIT_NOINPUT;
-    }
-    return 0;
-}
-
 int pl_report(const pl_error *err) {
     fprintf(stderr, "picollama: %s: %s\n", pl_status_name(err->status), err->message);
     return (int)err->status;

@@ -1,5 +1,6 @@
 /* `picollama inspect MODEL [-z TOK]`: what a model costs on the RP2350. */
 #include "cli.h"
+#include "host_platform.h"
 
 #include <stdio.h>
 

@@ -1,8 +1,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "host_platform.h"
+#include "cli.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -75,7 +78,15 @@ pl_platform pl_host_platform(pl_host_allocator_stats *stats) {
     pl_platform p;
     p.alloc = host_alloc;
     p.release = host_release;
-    p.clock_us = pl_host_clock_us;
+    p.clock = pl_host_clock_us;
     p.user = stats;
     return p;
+}
+
+int pl_open_input(pl_host_file *f, const char *what, const char *path) {
+    if (pl_host_file_open(f, path) != 0) {
+        fprintf(stderr, "picollama: cannot open %s %s: %s\n", what, path, strerror(errno));
+        return PL_EXIT_NOINPUT;
+    }
+    return 0;
 }

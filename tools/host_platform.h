@@ -18,6 +18,10 @@ typedef struct {
 int pl_host_file_open(pl_host_file *f, const char *path);
 void pl_host_file_close(pl_host_file *f);
 
+/* Opens a file or prints "cannot open <what> <path>: <reason>" and returns
+ * PL_EXIT_NOINPUT. */
+int pl_open_input(pl_host_file *f, const char *what, const char *path);
+
 /* Allocator hooks over malloc that also keep count of calls and bytes. */
 typedef struct {
     size_t allocations;

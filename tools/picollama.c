@@ -2,6 +2,7 @@
  * picollama: the host command line.
  *   picollama MODEL.bin [run.c flags]     tell a story, as llama2.c's run
  *   picollama inspect MODEL.bin [-z TOK]  config, sizes, RP2350 budget
+ *   picollama header FILE OUT.h --name N  a blob as a C array for a sketch
  */
 #include "cli.h"
 
@@ -9,5 +10,6 @@
 
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "inspect") == 0) return pl_cmd_inspect(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "header") == 0) return pl_cmd_header(argc - 1, argv + 1);
     return pl_cmd_run(argc, argv);
 }

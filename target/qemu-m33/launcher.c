@@ -1,0 +1,88 @@
+/*
+ * build/picollama-m33 MODEL.bin [-z TOKENIZER] [run.c flags]: runs any model
+ * and tokenizer on the emulated Cortex-M33 and prints what build/picollama
+ * prints for the same arguments. Both files go into QEMU's 16 MB region at
+ * 0x80000000 with its loader device; the arguments go through semihosting's
+ * command line, percent-encoded so that any prompt arrives intact. The exit
+ * status is the image's.
+ *   PICOLLAMA_M33_BENCH=1  adds the image's measurements on stderr
+ *   QEMU=...               the emulator binary (default qemu-system-arm)
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BLOBS_ADDR 0x80000000ul
+#define BLOBS_SIZE (16ul << 20)
+
+static long file_size(const char *what, const char *path) {
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "picollama: cannot open %s %s: %s\n", what, path,
+                errno ? strerror(errno) : "not a regular file");
+        return -1;
+    }
+    return (long)st.st_size;
+}
+
+/* Appends arg to out, percent-encoding space, '%' and every byte outside
+ * printable ASCII; an empty argument becomes %00, which decodes to "". */
+static char *encode(char *out, const char *arg) {
+    *out++ = ' ';
+    if (!*arg) return out + sprintf(out, "%%00");
+    for (const unsigned char *p = (const unsigned char *)arg; *p; p++) {
+        if (*p <= ' ' || *p >= 0x7f || *p == '%') out += sprintf(out, "%%%02X", *p);
+        else *out++ = (char)*p;
+    }
+    return out;
+}
+
+int main(int argc, char **argv) {
+    const char *tokenizer = "tokenizer.bin";
+    char image[4096];
+    const char *self_dir_end = strrchr(argv[0], '/');
+    size_t total = 64;
+    if (argc < 2 || argv[1][0] == '-') {
+        fprintf(stderr, "usage: picollama-m33 MODEL.bin [-z TOKENIZER] [run.c flags]\n");
+        return 64;
+    }
+    for (int i = 2; i + 1 < argc; i += 2)
+        if (!strcmp(argv[i], "-z")) tokenizer = argv[i + 1];
+    long msize = file_size("model", argv[1]);
+    if (msize < 0) return 66;
+    long tsize = file_size("tokenizer", tokenizer);
+    if (tsize < 0) return 66;
+    unsigned long toff = ((unsigned long)msize + 15u) & ~15ul;
+    if ((unsigned long)msize > BLOBS_SIZE || (unsigned long)tsize > BLOBS_SIZE - toff) {
+        fprintf(stderr, "picollama-m33: %s and %s (%ld + %ld bytes) exceed the emulator's 16 MB region\n",
+                argv[1], tokenizer, msize, tsize);
+        return 64;
+    }
+    snprintf(image, sizeof image, "%.*s/m33/picollama-m33.elf",
+             self_dir_end ? (int)(self_dir_end - argv[0]) : 1, self_dir_end ? argv[0] : ".");
+
+    for (int i = 1; i < argc; i++) total += 3 * strlen(argv[i]) + 1;
+    char *cmdline = malloc(total + 64), *p = cmdline;
+    p += sprintf(p, "--blobs %ld %ld", msize, tsize);
+    if (getenv("PICOLLAMA_M33_BENCH")) p += sprintf(p, " --bench");
+    for (int i = 1; i < argc; i++) p = encode(p, argv[i]);
+    *p = '\0';
+
+    char *model_dev = malloc(strlen(argv[1]) + 64), *tok_dev = malloc(strlen(tokenizer) + 64);
+    sprintf(model_dev, "loader,file=%s,addr=0x%lx", argv[1], BLOBS_ADDR);
+    sprintf(tok_dev, "loader,file=%s,addr=0x%lx", tokenizer, BLOBS_ADDR + toff);
+    const char *qemu = getenv("QEMU") ? getenv("QEMU") : "qemu-system-arm";
+    char *qargv[] = {(char *)qemu, "-M", "mps2-an505", "-cpu", "cortex-m33",
+                     "-display", "none", "-monitor", "none", "-serial", "none",
+                     "-semihosting-config", "enable=on,target=native",
+                     "-icount", "shift=0", "-kernel", image,
+                     "-device", model_dev, "-device", tok_dev,
+                     "-append", cmdline, NULL};
+    execvp(qemu, qargv);
+    fprintf(stderr, "picollama-m33: cannot run %s: %s\n", qemu, strerror(errno));
+    return 127;
+}

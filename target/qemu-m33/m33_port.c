@@ -1,0 +1,47 @@
+#include "m33_port.h"
+
+extern uint8_t __fast_pool_start, __fast_pool_end, __psram_start, __psram_end;
+extern uint8_t __data_start, __bss_end;
+
+typedef struct {
+    uint8_t *start, *end, *next;
+} region;
+
+static region pools[2];
+
+static void *pool_alloc(void *user, pl_pool pool, size_t size) {
+    region *r = &pools[pool == PL_POOL_LARGE];
+    (void)user;
+    uint8_t *p = (uint8_t *)(((uintptr_t)r->next + 7u) & ~(uintptr_t)7u);
+    if (p > r->end || size > (size_t)(r->end - p)) return NULL;
+    r->next = p + size;
+    return p;
+}
+
+static void pool_release(void *user, pl_pool pool, void *ptr) {
+    region *r = &pools[pool == PL_POOL_LARGE];
+    (void)user;
+    if (ptr) r->next = r->start; /* one block per pool: releasing it empties the pool */
+}
+
+static uint64_t clock_instructions(void *user) {
+    (void)user;
+    return m33_instructions();
+}
+
+pl_platform m33_platform(void) {
+    pl_platform p;
+    pools[0].start = pools[0].next = &__fast_pool_start;
+    pools[0].end = &__fast_pool_end;
+    pools[1].start = pools[1].next = &__psram_start;
+    pools[1].end = &__psram_end;
+    p.alloc = pool_alloc;
+    p.release = pool_release;
+    p.clock = clock_instructions;
+    p.user = NULL;
+    return p;
+}
+
+size_t m33_fast_pool_capacity(void) { return (size_t)(&__fast_pool_end - &__fast_pool_start); }
+size_t m33_large_pool_capacity(void) { return (size_t)(&__psram_end - &__psram_start); }
+size_t m33_static_sram(void) { return (size_t)(&__bss_end - &__data_start); }

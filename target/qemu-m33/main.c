@@ -1,0 +1,174 @@
+/*
+ * picollama-m33: the engine on the emulated RP2350 core.
+ *
+ * The command line comes through semihosting as the image name and then
+ * percent-encoded arguments (the launcher's encoding keeps spaces and any
+ * byte in a prompt intact):
+ *   [--blobs MODEL_BYTES TOKENIZER_BYTES] [--bench] MODEL [run.c flags]
+ * With --blobs the model sits at the start of the BLOBS region and the
+ * tokenizer after it (16-byte aligned), placed there by QEMU's loader device;
+ * without, the image tells a story with the model linked into it as a const
+ * array, as an Arduino sketch includes one. stdout is exactly what the host's
+ * `picollama` prints for the same arguments: the same code prints it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "m33_port.h"
+#include "semihosting.h"
+
+#include "builtin_model.h"
+#include "builtin_tokenizer.h"
+
+extern uint8_t __blobs_start, __blobs_end, __sram_budget;
+
+#define MAX_ARGS 64
+static char cmdline[8192];
+static char *args[MAX_ARGS];
+static char stdout_buf[1024];
+
+static int hex_digit(int c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+/* Splits at spaces and decodes %XX in place; returns the count. */
+static int decode_args(char *s) {
+    int n = 0;
+    while (*s && n < MAX_ARGS) {
+        while (*s == ' ') s++;
+        if (!*s) break;
+        char *out = s, *in = s;
+        args[n++] = s;
+        while (*in && *in != ' ') {
+            int hi, lo;
+            if (in[0] == '%' && (hi = hex_digit(in[1])) >= 0 && (lo = hex_digit(in[2])) >= 0) {
+                *out++ = (char)(hi * 16 + lo);
+                in += 3;
+            } else {
+                *out++ = *in++;
+            }
+        }
+        s = *in ? in + 1 : in;
+        *out = '\0';
+    }
+    return n;
+}
+
+static const char *u64(uint64_t v) {
+    static char buf[4][24];
+    static int which;
+    char *b = buf[which++ & 3], tmp[24];
+    int n = 0, i = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n) b[i++] = tmp[--n];
+    b[i] = '\0';
+    return b;
+}
+
+static void line(const char *a, const char *b, const char *c, const char *d) {
+    fputs(a, stderr);
+    if (b) fputs(b, stderr);
+    if (c) fputs(c, stderr);
+    if (d) fputs(d, stderr);
+    fputs("\n", stderr);
+}
+
+/* One phase's figures per token, and the modeled RP2350 time. */
+static void report_phase(const char *name, uint64_t tokens, uint64_t instructions,
+                         const pl_traffic *t) {
+    if (tokens == 0) {
+        line("m33: ", name, ": no positions", NULL);
+        return;
+    }
+    uint64_t instr = instructions / tokens, w = t->weight_bytes / tokens;
+    uint64_t r = t->kv_read_bytes / tokens, wr = t->kv_write_bytes / tokens;
+    /* microseconds: bytes / (MB/s) and instructions / MHz */
+    uint64_t flash_us = w * 10 / 248, psram_us = (r + wr) * 10 / 366, cpu_us = instr / 150;
+    uint64_t total_us = flash_us + psram_us + cpu_us;
+    fprintf(stderr, "m33: %s: %s positions; per position: %s instructions, %s weight bytes, ",
+            name, u64(tokens), u64(instr), u64(w));
+    fprintf(stderr, "%s PSRAM bytes read, %s written\n", u64(r), u64(wr));
+    fprintf(stderr, "m33: %s: modeled RP2350 ms per position = %s / 24.8 MB/s + %s / 36.6 MB/s + %s / 150 MHz",
+            name, u64(w), u64(r + wr), u64(instr));
+    fprintf(stderr, " = %s.%s + %s.%s + %s.%s = %s.%s ms\n", u64(flash_us / 1000),
+            u64(flash_us % 1000 / 100), u64(psram_us / 1000), u64(psram_us % 1000 / 100),
+            u64(cpu_us / 1000), u64(cpu_us % 1000 / 100), u64(total_us / 1000),
+            u64(total_us % 1000 / 100));
+}
+
+int main(void) {
+    pl_run_args a;
+    pl_story_blobs blobs;
+    pl_stats stats;
+    pl_memory_plan plan;
+    pl_platform platform = m33_platform();
+    int argc, first = 0, bench = 0, rc;
+
+    setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
+    setvbuf(stderr, NULL, _IONBF, 0);
+    if (sh_cmdline(cmdline, (int)sizeof cmdline) < 0) {
+        sh_puts(2, "picollama-m33: no command line from semihosting\n");
+        return PL_EXIT_USAGE;
+    }
+    argc = decode_args(cmdline);
+    first = 1; /* args[0] is the image name */
+    blobs.model = builtin_model;
+    blobs.model_size = builtin_model_len;
+    blobs.tokenizer = builtin_tokenizer;
+    blobs.tokenizer_size = builtin_tokenizer_len;
+    while (first < argc && args[first][0] == '-' && args[first][1] == '-') {
+        if (!strcmp(args[first], "--bench")) {
+            bench = 1;
+            first++;
+        } else if (!strcmp(args[first], "--blobs") && first + 2 < argc) {
+            unsigned long msize = strtoul(args[first + 1], NULL, 10);
+            unsigned long tsize = strtoul(args[first + 2], NULL, 10);
+            unsigned long room = (unsigned long)(&__blobs_end - &__blobs_start);
+            unsigned long toff = (msize + 15u) & ~15ul;
+            if (msize > room || tsize > room - toff) {
+                fputs("picollama-m33: model and tokenizer do not fit the 16 MB region\n", stderr);
+                return PL_EXIT_USAGE;
+            }
+            blobs.model = &__blobs_start;
+            blobs.model_size = msize;
+            blobs.tokenizer = &__blobs_start + toff;
+            blobs.tokenizer_size = tsize;
+            first += 3;
+        } else {
+            fprintf(stderr, "picollama-m33: unknown option %s\n", args[first]);
+            return PL_EXIT_USAGE;
+        }
+    }
+    if (first >= argc) { /* nothing else: the built-in model's story */
+        args[argc++] = (char *)"builtin";
+        first = argc - 1;
+    }
+    if ((rc = pl_parse_run_args(argc, args, first, &a)) != 0) return rc;
+    if (a.seed == 0) a.seed = (uint64_t)(unsigned int)sh_time(); /* run.c's default */
+    rc = pl_tell_story(&a, &blobs, &platform, 0, &stats, &plan);
+    fflush(stdout);
+    if (rc == 0 && bench) {
+        uint64_t prompt_positions = (uint64_t)(stats.prompt_tokens - 1);
+        if (prompt_positions > (uint64_t)stats.positions) prompt_positions = (uint64_t)stats.positions;
+        report_phase("prompt", prompt_positions, stats.prompt_ticks, &stats.prompt_traffic);
+        report_phase("generate", (uint64_t)stats.generated_tokens, stats.generate_ticks,
+                     &stats.generate_traffic);
+        fprintf(stderr, "m33: SRAM: %s bytes static (.data+.bss) + %s fast pool (of %s) + 8192 stacks",
+                u64(m33_static_sram()), u64(plan.fast_bytes), u64(m33_fast_pool_capacity()));
+        fprintf(stderr, " = %s of %s; deepest stack %s of 4096\n",
+                u64(m33_static_sram() + plan.fast_bytes + 8192), u64((uintptr_t)&__sram_budget),
+                u64(m33_stack_used()));
+        fprintf(stderr, "m33: PSRAM: %s bytes large pool (KV cache %s, tokenizer index %s, prompt %s)\n",
+                u64(plan.large_bytes), u64(plan.kv_cache_bytes), u64(plan.tokenizer_bytes),
+                u64(plan.prompt_bytes));
+    }
+    return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * Telling a story from parsed run.c flags: the part of `picollama MODEL ...`
+ * that does not depend on where the blobs come from. The host CLI feeds it
+ * mapped files; the Cortex-M33 image feeds it arrays in its memory, so both
+ * print through the same code.
+ */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int print_piece(void *user, const char *piece) {
+    int flush = *(const int *)user;
+    if (!piece) {
+        fputs("\n", stdout);
+        fflush(stdout);
+        return 0;
+    }
+    fputs(piece, stdout);
+    if (flush) fflush(stdout);
+    return 0;
+}
+
+int pl_tell_story(const pl_run_args *a, const pl_story_blobs *b,
+                  const pl_platform *platform, int flush_each_piece,
+                  pl_stats *stats, pl_memory_plan *memory) {
+    pl_options options;
+    pl_engine *engine = NULL;
+    pl_error err;
+    pl_sampling sampling;
+    int rc = 0;
+
+    /* The prompt is known before open: reserve exactly for it. */
+    memset(&options, 0, sizeof options);
+    options.max_prompt_bytes = a->prompt ? strlen(a->prompt) + 1 : 1;
+    if (pl_open(&engine, b->model, b->model_size, b->tokenizer, b->tokenizer_size,
+                &options, platform, &err) != PL_OK)
+        return pl_report(&err);
+    if (memory) *memory = *pl_memory(engine);
+    pl_seed(engine, a->seed);
+    sampling.temperature = a->temperature;
+    sampling.topp = a->topp;
+    sampling.steps = a->steps;
+    if (pl_generate(engine, a->prompt, &sampling, print_piece, &flush_each_piece,
+                    stats, &err) != PL_OK)
+        rc = pl_report(&err);
+    pl_close(engine);
+    return rc;
+}
