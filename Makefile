@@ -3,6 +3,8 @@
 #   make test         every test: unit, command line, golden (with ../shared),
 #                     the same under ASan+UBSan, and the Cortex-M33 image
 #   make bench        host tokens/s on stories260K (../shared)
+#   make bench-m33    instructions, memory traffic and modeled RP2350 time
+#                     per token on the emulated Cortex-M33
 
 CC      ?= cc
 # -ffp-contract=off: no fused multiply-add, so every product is rounded as in
@@ -23,7 +25,7 @@ TOOL_OBJ   := $(TOOLS:tools/%.c=$(BUILD)/obj/tools/%.o)
 HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
 FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o
 
-.PHONY: all test test-unit test-sanitize bench clean
+.PHONY: all test test-unit test-sanitize bench bench-m33 m33 clean
 all: $(BUILD)/picollama
 
 $(BUILD)/obj/src/%.o: src/%.c $(HDRS)
@@ -65,6 +67,13 @@ test:
 
 bench: $(BUILD)/picollama
 	@sh tools/bench_host.sh
+
+# The engine cross-built for the RP2350's Cortex-M33 and run under QEMU.
+m33:
+	@$(MAKE) --no-print-directory -C target/qemu-m33 all
+
+bench-m33:
+	@$(MAKE) --no-print-directory -C target/qemu-m33 bench
 
 clean:
 	rm -rf build

@@ -173,6 +173,24 @@ static void test_generation(void) {
     CHECK_EQ_INT(st.prompt_tokens, 5); /* <s> " L" "il" "y" " saw" */
     CHECK(st.positions <= 24);
     CHECK_EQ_INT(st.generated_tokens, st.positions - (st.prompt_tokens - 1));
+    /* Traffic: every position reads all weights once; the prompt's forced
+     * positions are counted apart from the sampled ones. */
+    {
+        pl_model_info info = *pl_info(e);
+        uint64_t per_token = pl_model_bytes_per_token(&info), r, w, r_sum = 0;
+        CHECK_EQ_INT(st.prompt_traffic.weight_bytes, (uint64_t)(st.prompt_tokens - 1) * per_token);
+        CHECK_EQ_INT(st.generate_traffic.weight_bytes, (uint64_t)st.generated_tokens * per_token);
+        for (int pos = 0; pos < st.prompt_tokens - 1; pos++) {
+            pl_model_kv_traffic(&info, pos, &r, &w);
+            r_sum += r;
+        }
+        CHECK_EQ_INT(st.prompt_traffic.kv_read_bytes, r_sum);
+        /* pos 0 reads one position's keys and values in every layer: 2
+         * layers x (keys + values) x dim 16 floats. */
+        pl_model_kv_traffic(&info, 0, &r, &w);
+        CHECK_EQ_INT(r, 2 * 2 * 16 * 4);
+        CHECK_EQ_INT(w, 2 * 2 * 8 * 4); /* kv_dim 8 */
+    }
     /* Without re-seeding the generator continues: another story. */
     memset(&c, 0, sizeof c);
     CHECK_STATUS(pl_generate(e, "Lily saw", &s, collect, &c, NULL, &err), PL_OK, err);

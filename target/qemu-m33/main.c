@@ -59,10 +59,11 @@ static int decode_args(char *s) {
     return n;
 }
 
+/* Decimal text of v (newlib-nano's printf has no 64-bit or float formats). */
 static const char *u64(uint64_t v) {
-    static char buf[4][24];
-    static int which;
-    char *b = buf[which++ & 3], tmp[24];
+    static char buf[8][24];
+    static unsigned which;
+    char *b = buf[which++ & 7], tmp[24];
     int n = 0, i = 0;
     do {
         tmp[n++] = (char)('0' + v % 10);
@@ -71,6 +72,13 @@ static const char *u64(uint64_t v) {
     while (n) b[i++] = tmp[--n];
     b[i] = '\0';
     return b;
+}
+
+/* Microseconds as milliseconds with one decimal. */
+static void put_ms(uint64_t us) {
+    fputs(u64(us / 1000), stderr);
+    fputs(".", stderr);
+    fputs(u64(us % 1000 / 100), stderr);
 }
 
 static void line(const char *a, const char *b, const char *c, const char *d) {
@@ -96,12 +104,16 @@ static void report_phase(const char *name, uint64_t tokens, uint64_t instruction
     fprintf(stderr, "m33: %s: %s positions; per position: %s instructions, %s weight bytes, ",
             name, u64(tokens), u64(instr), u64(w));
     fprintf(stderr, "%s PSRAM bytes read, %s written\n", u64(r), u64(wr));
-    fprintf(stderr, "m33: %s: modeled RP2350 ms per position = %s / 24.8 MB/s + %s / 36.6 MB/s + %s / 150 MHz",
+    fprintf(stderr, "m33: %s: modeled RP2350 time per position = %s B / 24.8 MB/s + %s B / 36.6 MB/s + %s / 150 MHz = ",
             name, u64(w), u64(r + wr), u64(instr));
-    fprintf(stderr, " = %s.%s + %s.%s + %s.%s = %s.%s ms\n", u64(flash_us / 1000),
-            u64(flash_us % 1000 / 100), u64(psram_us / 1000), u64(psram_us % 1000 / 100),
-            u64(cpu_us / 1000), u64(cpu_us % 1000 / 100), u64(total_us / 1000),
-            u64(total_us % 1000 / 100));
+    put_ms(flash_us);
+    fputs(" + ", stderr);
+    put_ms(psram_us);
+    fputs(" + ", stderr);
+    put_ms(cpu_us);
+    fputs(" = ", stderr);
+    put_ms(total_us);
+    fputs(" ms\n", stderr);
 }
 
 int main(void) {

@@ -10,11 +10,21 @@
 
 extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end;
 extern uint32_t __stack0_bottom, __stack0_top;
+extern uint8_t __flash_start, __flash_end, __sram_start, __sram_end, __psram_start, __psram_end;
+extern uint8_t __blobs_start, __blobs_end;
 int main(void);
 
 #define REG(addr) (*(volatile uint32_t *)(addr))
 #define SCB_CPACR REG(0xE000ED88u)
 #define SCB_CFSR REG(0xE000ED28u)
+#define SCB_SHCSR REG(0xE000ED24u)
+#define SCB_MMFAR REG(0xE000ED34u)
+#define SCB_BFAR REG(0xE000ED38u)
+#define MPU_CTRL REG(0xE000ED94u)
+#define MPU_RNR REG(0xE000ED98u)
+#define MPU_RBAR REG(0xE000ED9Cu)
+#define MPU_RLAR REG(0xE000EDA0u)
+#define MPU_MAIR0 REG(0xE000EDC0u)
 #define SYST_CSR REG(0xE000E010u)
 #define SYST_RVR REG(0xE000E014u)
 #define SYST_CVR REG(0xE000E018u)
@@ -41,27 +51,53 @@ size_t m33_stack_used(void) {
     return (size_t)((const uint8_t *)&__stack0_top - (const uint8_t *)p);
 }
 
-static void fault(const char *what) {
+static void put_hex(const char *label, uint32_t v) {
     char hex[11];
-    uint32_t v = SCB_CFSR;
     hex[0] = '0';
     hex[1] = 'x';
     for (int i = 0; i < 8; i++) hex[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 15];
     hex[10] = '\0';
-    sh_puts(2, "picollama-m33: ");
-    sh_puts(2, what);
-    sh_puts(2, ", CFSR ");
+    sh_puts(2, label);
     sh_puts(2, hex);
+}
+
+/* Reports the fault with the faulting instruction's address (from the
+ * exception frame) and exits: a wild access must never pass silently. */
+void fault_report(const uint32_t *frame) {
+    sh_puts(2, "picollama-m33: fault at pc ");
+    put_hex("", frame[6]);
+    put_hex(", CFSR ", SCB_CFSR);
+    put_hex(", MMFAR ", SCB_MMFAR);
+    put_hex(", BFAR ", SCB_BFAR);
     sh_puts(2, "\n");
     sh_exit(M33_EXIT_FAULT);
 }
 
-void HardFault_Handler(void) { fault("HardFault"); }
-void MemManage_Handler(void) { fault("MemManage fault"); }
-void BusFault_Handler(void) { fault("BusFault"); }
-void UsageFault_Handler(void) { fault("UsageFault"); }
-void SecureFault_Handler(void) { fault("SecureFault"); }
-void Default_Handler(void) { fault("unexpected exception"); }
+__attribute__((naked)) void Fault_Handler(void) {
+    __asm__ volatile("mrs r0, msp\n\tb fault_report");
+}
+
+/* The MPU makes the emulated memories behave like the board's: code and
+ * model blobs read-only (flash), SRAM and PSRAM read-write, everything else
+ * (address 0 included) a fault. A stray write into "flash" or a NULL
+ * dereference stops the run with the faulting address instead of quietly
+ * corrupting code, as it could on QEMU's writable boot RAM. */
+static void mpu_region(uint32_t n, const void *start, const void *end, uint32_t ap, uint32_t xn) {
+    MPU_RNR = n;
+    MPU_RBAR = ((uint32_t)start & ~31u) | (ap << 1) | xn;
+    MPU_RLAR = (((uint32_t)end - 1u) & ~31u) | 1u; /* attribute 0, enabled */
+}
+
+static void mpu_init(void) {
+    MPU_MAIR0 = 0xFFu; /* attribute 0: normal memory, write-back */
+    mpu_region(0, &__flash_start, &__flash_end, 2u, 0u); /* read-only, executable */
+    mpu_region(1, &__sram_start, &__sram_end, 0u, 1u);   /* read-write */
+    mpu_region(2, &__psram_start, &__psram_end, 0u, 1u);
+    mpu_region(3, &__blobs_start, &__blobs_end, 2u, 1u); /* read-only */
+    MPU_CTRL = 1u; /* on, no default map for the rest */
+    SCB_SHCSR |= (1u << 16) | (1u << 17) | (1u << 18); /* MemManage, BusFault, UsageFault */
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+}
 
 __attribute__((noreturn)) void Reset_Handler(void) {
     uint32_t *src = &__data_load, *dst = &__data_start;
@@ -77,6 +113,7 @@ __attribute__((noreturn)) void Reset_Handler(void) {
         __asm__ volatile("mov %0, sp" : "=r"(sp));
         while (p < (volatile uint32_t *)sp - 16) *p++ = STACK_PAINT;
     }
+    mpu_init();
     SYST_RVR = 0xFFFFFFu;
     SYST_CVR = 0;
     SYST_CSR = 0x7u; /* enable, interrupt on wrap, CPU clock */
@@ -86,16 +123,16 @@ __attribute__((noreturn)) void Reset_Handler(void) {
 __attribute__((section(".vectors"), used)) void (*const vector_table[])(void) = {
     (void (*)(void))(&__stack0_top),
     Reset_Handler,
-    Default_Handler,    /* NMI */
-    HardFault_Handler,
-    MemManage_Handler,
-    BusFault_Handler,
-    UsageFault_Handler,
-    SecureFault_Handler,
+    Fault_Handler,      /* NMI */
+    Fault_Handler,      /* HardFault */
+    Fault_Handler,      /* MemManage */
+    Fault_Handler,      /* BusFault */
+    Fault_Handler,      /* UsageFault */
+    Fault_Handler,      /* SecureFault */
     0, 0, 0,
-    Default_Handler,    /* SVCall */
-    Default_Handler,    /* DebugMonitor */
+    Fault_Handler,      /* SVCall */
+    Fault_Handler,      /* DebugMonitor */
     0,
-    Default_Handler,    /* PendSV */
+    Fault_Handler,      /* PendSV */
     SysTick_Handler,
 };

@@ -1,0 +1,76 @@
+#!/bin/sh
+# The engine on the emulated Cortex-M33 must print exactly what the host
+# prints: the built-in model linked into the image, the launcher on the
+# project's own models and on every golden case, and bad input's exit status.
+# Run from target/qemu-m33 by `make test`.
+ROOT=../..
+B=$ROOT/build
+P=$B/picollama
+M33=$B/picollama-m33
+FX=$B/tests/make_fixture
+pass=0; fail=0
+d=$(mktemp -d)
+trap 'rm -rf "$d"' EXIT
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "m33: FAILED: $*"; }
+
+# same_as_host DESCRIPTION MODEL TOKENIZER FLAGS...: stdout and exit status
+same_as_host() {
+    what=$1; shift
+    model=$1; tok=$2; shift 2
+    "$P" "$model" -z "$tok" "$@" > "$d/host" 2>/dev/null; want=$?
+    "$M33" "$model" -z "$tok" "$@" > "$d/m33" 2> "$d/m33.err"; got=$?
+    if [ "$want" -ne "$got" ]; then
+        bad "$what: exit $got on the M33, $want on the host"; head -3 "$d/m33.err"
+    elif ! cmp -s "$d/host" "$d/m33"; then
+        bad "$what: stdout differs from the host's"; diff "$d/host" "$d/m33" | head -4
+    else
+        ok
+    fi
+}
+
+# 1. The built-in model: the image's own const arrays, no files loaded.
+QEMU_ARGS="-M mps2-an505 -cpu cortex-m33 -display none -monitor none -serial none -semihosting-config enable=on,target=native -icount shift=0"
+for flags in "-t 0 -n 40" "-s 7 -n 48 -i Once%20upon%20a%20time" "-s 99 -p 0.5 -t 0.7"; do
+    host_flags=$(printf '%s' "$flags" | sed 's/%20/ /g')
+    # shellcheck disable=SC2086
+    qemu-system-arm $QEMU_ARGS -kernel $B/m33/picollama-m33.elf -append "builtin $flags" > "$d/m33" 2> "$d/m33.err"
+    rc=$?
+    case "$flags" in
+        *-i*) "$P" $B/m33/builtin_model.bin -z $B/m33/builtin_tokenizer.bin -s 7 -n 48 -i "Once upon a time" > "$d/host" 2>/dev/null ;;
+        *) eval "\"$P\" $B/m33/builtin_model.bin -z $B/m33/builtin_tokenizer.bin $host_flags" > "$d/host" 2>/dev/null ;;
+    esac
+    if [ $rc -eq 0 ] && cmp -s "$d/host" "$d/m33"; then ok; else bad "built-in model ($flags): exit $rc"; head -3 "$d/m33.err"; fi
+done
+
+# 2. The launcher on the project's own models, every format and variant.
+$FX model "$d/m0.bin" --seed 11
+$FX model "$d/m1u.bin" --seed 12 --version 1 --unshared
+$FX model "$d/gqa.bin" --seed 13 --heads 8 --kv-heads 2 --dim 32 --hidden 64 --layers 3 --seq-len 64
+$FX tokenizer "$d/tok.bin"
+$FX tokenizer "$d/tok0.bin" --nul
+for model in m0 m1u gqa; do
+    same_as_host "$model greedy" "$d/$model.bin" "$d/tok.bin" -t 0 -n 0
+    same_as_host "$model top-p" "$d/$model.bin" "$d/tok0.bin" -s 3 -p 0.8 -i "Lily saw the big dog."
+    same_as_host "$model multinomial" "$d/$model.bin" "$d/tok.bin" -s 1234567 -t 1.3 -p 1 -n 50
+done
+same_as_host "invalid UTF-8 and spaces in a prompt" "$d/m0.bin" "$d/tok.bin" -t 0 -n 20 -i "$(printf 'a  b\200\342\202 %%20')"
+same_as_host "an empty prompt" "$d/m0.bin" "$d/tok.bin" -t 0 -n 5 -i ""
+
+# 3. Bad input: the image's status comes back as the exit status.
+size=$(wc -c < "$d/m0.bin")
+head -c $((size - 4)) "$d/m0.bin" > "$d/trunc.bin"
+same_as_host "truncated model (status 4)" "$d/trunc.bin" "$d/tok.bin"
+$FX model "$d/short.bin" --seq-len 4
+same_as_host "prompt longer than the context (status 11)" "$d/short.bin" "$d/tok.bin" -i "a b c d e f"
+same_as_host "unknown flag (status 64)" "$d/m0.bin" "$d/tok.bin" -q 1
+same_as_host "negative temperature (status 64)" "$d/m0.bin" "$d/tok.bin" -t -1
+"$M33" "$d/missing.bin" -z "$d/tok.bin" > /dev/null 2>&1
+if [ $? -eq 66 ]; then ok; else bad "missing model file (status 66)"; fi
+echo "m33: $pass passed, $fail failed"
+
+# 4. The golden cases, through the launcher.
+status=0
+[ "$fail" -eq 0 ] || status=1
+(cd "$ROOT" && RUNNER=build/picollama-m33 NAME=m33-golden sh tests/golden_tests.sh) || status=1
+exit $status
