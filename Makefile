@@ -17,7 +17,7 @@ LDLIBS  := -lm
 BUILD   ?= build
 SRC     := $(wildcard src/*.c)
 TOOLS   := $(wildcard tools/*.c)
-TESTS   := test_model test_tokenizer test_sampler test_forward test_engine
+TESTS   := test_model test_tokenizer test_sampler test_forward test_engine test_trainer test_bpe
 HDRS    := $(wildcard src/*.h tools/*.h tests/*.h)
 
 ENGINE_OBJ := $(SRC:src/%.c=$(BUILD)/obj/src/%.o)
@@ -32,6 +32,12 @@ $(BUILD)/obj/src/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Isrc -c $< -o $@
 
+# The trainer's matrix products are reductions: -ffast-math lets the compiler
+# vectorize them. Training is repeatable for a given binary and thread count.
+$(BUILD)/obj/tools/trainer.o: tools/trainer.c $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -ffast-math -Isrc -Itools -c $< -o $@
+
 $(BUILD)/obj/tools/%.o: tools/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Isrc -Itools -c $< -o $@
@@ -41,9 +47,18 @@ $(BUILD)/obj/tests/%.o: tests/%.c $(HDRS)
 	$(CC) $(CFLAGS) -D_POSIX_C_SOURCE=200809L -Isrc -Itools -Itests -c $< -o $@
 
 $(BUILD)/picollama: $(ENGINE_OBJ) $(TOOL_OBJ)
-	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -lpthread -o $@
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(ENGINE_OBJ) $(FIXTURE_OBJ) $(HOST_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/test_trainer: $(BUILD)/obj/tests/test_trainer.o $(BUILD)/obj/tools/trainer.o $(ENGINE_OBJ) $(FIXTURE_OBJ) $(HOST_OBJ)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+BPE_OBJ := $(addprefix $(BUILD)/obj/tools/,cli_train_tokenizer.o corpus.o tool_tokenizer.o cli_args.o)
+$(BUILD)/tests/test_bpe: $(BUILD)/obj/tests/test_bpe.o $(BPE_OBJ) $(ENGINE_OBJ) $(FIXTURE_OBJ) $(HOST_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
@@ -60,7 +75,7 @@ test-unit: $(BUILD)/picollama $(TEST_BINS)
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 SAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 test-sanitize:
-	@$(MAKE) --no-print-directory BUILD=build/sanitize OPT="$(SAN_FLAGS)" test-unit
+	@SANITIZED=1 $(MAKE) --no-print-directory BUILD=build/sanitize OPT="$(SAN_FLAGS)" test-unit
 
 test:
 	@sh tests/run_all.sh

@@ -96,7 +96,9 @@ typedef struct {
     size_t size;
     int vocab_size;          /* entries used: the model's vocabulary */
     int max_token_length;
-    int nul_terminated;      /* the "tokenizer0" variant */
+    int nul_terminated;      /* the "tokenizer0" variant (and the indexed one) */
+    int index_in_place;      /* offsets and sorted point into the blob */
+    size_t records_offset;   /* where the token records start */
     size_t max_piece_len;    /* longest piece actually present */
     uint32_t *offsets;       /* [vocab] offset of each piece's bytes */
     uint16_t *sorted;        /* [vocab] ids in (piece, id) order */

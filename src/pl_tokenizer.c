@@ -1,15 +1,27 @@
 /*
- * The tokenizer: llama2.c's tokenizer.bin and the original PicoLlama's
- * "tokenizer0" variant (a NUL byte after each piece), read in place.
+ * The tokenizer: llama2.c's tokenizer.bin, the original PicoLlama's
+ * "tokenizer0" variant (a NUL byte after each piece) and PicoLlama's indexed
+ * variant, all read in place.
  *
- * File: int32 max_token_length, then per token: float32 score, int32 len,
- * len bytes [, NUL]. Records are unaligned, so every field is read with
- * memcpy. Encoding and decoding reproduce run.c's encode() and decode() plus
- * safe_printf(): the same pieces, the same merges, the same bytes printed.
+ * tokenizer.bin: int32 max_token_length, then per token: float32 score,
+ * int32 len, len bytes [, NUL]. Records are unaligned, so every field is
+ * read with memcpy. Encoding and decoding reproduce run.c's encode() and
+ * decode() plus safe_printf(): the same pieces, the same merges, the same
+ * bytes printed.
  *
  * RAM: an offset per token (to reach a variable-length record) and the ids
  * in sorted order (for lookups), both in the large pool; a buffer to
  * NUL-terminate one piece; the prompt scratch.
+ *
+ * The indexed variant ("PLT1", written by `picollama tokenizer`) carries the
+ * offsets and the sorted ids in the file, so they are used in place from
+ * flash and need no RAM:
+ *   uint32 magic "PLT1", int32 entries, int32 max_token_length,
+ *   uint32 records_offset, uint32 offsets[entries] (of each piece's bytes),
+ *   uint16 sorted[entries] (padded to 4 bytes), then tokenizer0 records.
+ * Both tables are checked at open in one pass (each offset against the
+ * record walk, the sorted order pair by pair), so a hostile file cannot
+ * send a lookup out of bounds.
  */
 #include "pl_internal.h"
 
@@ -27,11 +39,12 @@ static size_t piece_strlen(const uint8_t *s, size_t len) {
 }
 
 /* Walks vocab_size records; fills offsets when not NULL. */
-static scan_result scan_records(const uint8_t *b, size_t size, int vocab_size,
-                                int max_len, int nul_terminated,
-                                uint32_t *offsets, pl_error *err) {
+static scan_result scan_records(const uint8_t *b, size_t size, size_t start,
+                                int vocab_size, int max_len, int nul_terminated,
+                                uint32_t *offsets, const uint8_t *expected,
+                                pl_error *err) {
     scan_result r = {PL_OK, 0, 0};
-    size_t off = 4;
+    size_t off = start;
     for (int i = 0; i < vocab_size; i++) {
         int32_t len;
         if (off == size) {
@@ -64,12 +77,74 @@ static scan_result scan_records(const uint8_t *b, size_t size, int vocab_size,
             return r;
         }
         if (offsets) offsets[i] = (uint32_t)off;
+        if (expected && (uint32_t)pl_read_i32(expected + 4 * (size_t)i) != (uint32_t)off) {
+            r.status = pl_fail(err, PL_ERR_TOKENIZER_FORMAT,
+                               "the index's offset of token %d does not match its record", i);
+            return r;
+        }
         size_t plen = piece_strlen(b + off, (size_t)len);
         if (plen > r.max_piece) r.max_piece = plen;
         off += (size_t)len + (size_t)nul_terminated;
         r.parsed = i + 1;
     }
     return r;
+}
+
+#define PL_TOKENIZER_MAGIC 0x31544C50u /* "PLT1" */
+
+static int id_before(const pl_tokenizer *t, uint16_t x, uint16_t y);
+
+/* The indexed variant: header, offsets checked against the record walk,
+ * sorted ids checked to be in strictly increasing (piece, id) order (which
+ * also makes them a permutation). */
+static pl_status scan_indexed(pl_tokenizer *t, const uint8_t *b, size_t size,
+                              int vocab_size, pl_error *err) {
+    int32_t entries, max_len;
+    uint32_t records;
+    scan_result r;
+    if (size < 16)
+        return pl_fail(err, PL_ERR_TOKENIZER_TRUNCATED, "indexed tokenizer shorter than its header");
+    entries = pl_read_i32(b + 4);
+    max_len = pl_read_i32(b + 8);
+    records = (uint32_t)pl_read_i32(b + 12);
+    if (entries < vocab_size)
+        return pl_fail(err, PL_ERR_TOKENIZER_VOCAB,
+                       "tokenizer has %ld entries; the model's vocabulary needs %d",
+                       (long)entries, vocab_size);
+    if (max_len <= 0)
+        return pl_fail(err, PL_ERR_TOKENIZER_FORMAT,
+                       "tokenizer max_token_length is %ld; it must be positive", (long)max_len);
+    if (entries > 65536 || records != 16u + 4u * (uint32_t)entries + (((uint32_t)entries * 2u + 3u) & ~3u))
+        return pl_fail(err, PL_ERR_TOKENIZER_FORMAT, "indexed tokenizer header is inconsistent");
+    if (size < records)
+        return pl_fail(err, PL_ERR_TOKENIZER_TRUNCATED, "indexed tokenizer ends inside its index");
+    t->max_token_length = max_len;
+    t->nul_terminated = 1;
+    r = scan_records(b, size, records, entries, max_len, 1, NULL, b + 16, err);
+    if (r.status != PL_OK) return r.status;
+    t->max_piece_len = r.max_piece;
+    t->blob = b;
+    t->size = size;
+    t->vocab_size = entries;
+    /* The tables are used in place only when they describe exactly the
+     * model's vocabulary and can be read as aligned words; otherwise the
+     * records are indexed in RAM like any tokenizer0 file. */
+    if (entries == vocab_size && ((uintptr_t)b & 3u) == 0) {
+        const uint16_t *sorted = (const uint16_t *)(b + 16 + 4 * (size_t)entries);
+        t->offsets = (uint32_t *)(uintptr_t)(b + 16);
+        for (int i = 0; i < entries; i++) {
+            if (sorted[i] >= entries || (i > 0 && !id_before(t, sorted[i - 1], sorted[i]))) {
+                t->offsets = NULL;
+                return pl_fail(err, PL_ERR_TOKENIZER_FORMAT,
+                               "the index's sorted order is wrong at entry %d", i);
+            }
+        }
+        t->sorted = (uint16_t *)(uintptr_t)sorted;
+        t->index_in_place = 1;
+    }
+    t->records_offset = records;
+    t->vocab_size = vocab_size;
+    return PL_OK;
 }
 
 pl_status pl_tokenizer_scan(pl_tokenizer *t, const void *blob, size_t size,
@@ -85,7 +160,10 @@ pl_status pl_tokenizer_scan(pl_tokenizer *t, const void *blob, size_t size,
     if (size < 4)
         return pl_fail(err, PL_ERR_TOKENIZER_TRUNCATED,
                        "tokenizer is %u bytes, shorter than its header", (unsigned)size);
+    if ((uint32_t)pl_read_i32(b) == PL_TOKENIZER_MAGIC)
+        return scan_indexed(t, b, size, vocab_size, err);
     t->max_token_length = pl_read_i32(b);
+    t->records_offset = 4;
     if (t->max_token_length <= 0)
         return pl_fail(err, PL_ERR_TOKENIZER_FORMAT,
                        "tokenizer max_token_length is %d; it must be positive",
@@ -94,12 +172,12 @@ pl_status pl_tokenizer_scan(pl_tokenizer *t, const void *blob, size_t size,
      * as the wrong variant goes astray within a record or two, so the reading
      * that gets further is the file's; the NUL-terminated one is tried first
      * because its check is the stricter. */
-    nul = scan_records(b, size, vocab_size, t->max_token_length, 1, NULL, &nul_err);
+    nul = scan_records(b, size, 4, vocab_size, t->max_token_length, 1, NULL, NULL, &nul_err);
     if (nul.status == PL_OK) {
         t->nul_terminated = 1;
         t->max_piece_len = nul.max_piece;
     } else {
-        plain = scan_records(b, size, vocab_size, t->max_token_length, 0, NULL, err);
+        plain = scan_records(b, size, 4, vocab_size, t->max_token_length, 0, NULL, NULL, err);
         if (plain.status != PL_OK) {
             if (nul.parsed > plain.parsed) {
                 if (err) *err = nul_err;
@@ -120,6 +198,7 @@ void pl_tokenizer_layout(pl_tokenizer *t, pl_arena *fast, pl_arena *large) {
     /* +2: room for a decoded <0xXX> byte and its NUL even in a vocabulary of
      * empty pieces. */
     t->piece_buf = pl_arena_take(fast, t->max_piece_len + 2u);
+    if (t->index_in_place) return; /* offsets and sorted ids are in the file */
     t->offsets = pl_arena_take(large, vocab * sizeof(uint32_t));
     t->sorted = pl_arena_take(large, vocab * sizeof(uint16_t));
 }
@@ -184,8 +263,9 @@ static void sift_down(const pl_tokenizer *t, uint16_t *a, size_t root, size_t n)
 
 void pl_tokenizer_index(pl_tokenizer *t) {
     size_t n = (size_t)t->vocab_size;
-    scan_records(t->blob, t->size, t->vocab_size, t->max_token_length,
-                 t->nul_terminated, t->offsets, NULL);
+    if (t->index_in_place) return;
+    scan_records(t->blob, t->size, t->records_offset, t->vocab_size,
+                 t->max_token_length, t->nul_terminated, t->offsets, NULL, NULL);
     /* Heapsort: in place, no recursion, no allocation. */
     for (size_t i = 0; i < n; i++) t->sorted[i] = (uint16_t)i;
     for (size_t i = n / 2; i-- > 0;) sift_down(t, t->sorted, i, n);

@@ -76,7 +76,8 @@ expect_same "-n past the context runs the whole context" "$d/b" "$d/c"
 expect_exit 0 "invalid UTF-8 prompt" $P "$d/m0.bin" -z "$d/tok.bin" -n 30 -t 0 -i "$(printf 'a\200\377\342\202')"
 
 # Bad arguments.
-expect_exit 64 "no arguments" $P
+expect_exit 0 "no arguments: the built-in story" $P
+expect_exit 64 "a flag without its value, built-in model" $P -n
 expect_exit 64 "unknown flag" $P "$d/m0.bin" -z "$d/tok.bin" -x 1
 expect_exit 64 "long flag" $P "$d/m0.bin" -z "$d/tok.bin" -tt 1
 expect_exit 64 "flag without its value" $P "$d/m0.bin" -z "$d/tok.bin" -n

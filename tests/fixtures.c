@@ -157,6 +157,38 @@ uint8_t *fx_tokenizer(int vocab_size, int nul, size_t *size) {
     return g.buf;
 }
 
+/* ---- corpus ------------------------------------------------------------- */
+
+char *fx_corpus(size_t bytes, uint32_t seed) {
+    static const char *const names[] = {"Lily", "Ben", "Tom", "Sue", "Zo\xC3\xAB", "Max"};
+    static const char *const verbs[] = {"saw", "found", "liked", "wanted", "made", "lost"};
+    static const char *const things[] = {"a big dog", "the red ball", "a little cat", "a caf\xC3\xA9",
+                                         "the old tree", "a shiny \xE2\x82\xAC coin", "some cake"};
+    static const char *const ends[] = {".", "!", ". They were happy.", ", and it was fun.",
+                                       ". \"Wow!\" said Mom.", " \xF0\x9F\x98\x80."};
+    uint64_t st = (uint64_t)seed * 2654435761u + 1;
+    size_t cap = bytes + 256, n = 0;
+    char *out = malloc(cap);
+    int sentences = 0;
+    while (n + 200 < cap) {
+        if (sentences == 0) n += (size_t)sprintf(out + n, "Once upon a time, ");
+        n += (size_t)sprintf(out + n, "%s %s %s%s", names[next_u32(&st) % 6], verbs[next_u32(&st) % 6],
+                             things[next_u32(&st) % 7], ends[next_u32(&st) % 6]);
+        sentences++;
+        if (sentences % 3 == 0) {
+            n += (size_t)sprintf(out + n, "\n");
+        } else {
+            n += (size_t)sprintf(out + n, " ");
+        }
+        if (sentences > 4 + (int)(next_u32(&st) % 6)) {
+            n += (size_t)sprintf(out + n, "\n<|endoftext|>\n");
+            sentences = 0;
+        }
+    }
+    out[n] = '\0';
+    return out;
+}
+
 /* ---- files -------------------------------------------------------------- */
 
 uint8_t *fx_read_file(const char *path, size_t *size) {

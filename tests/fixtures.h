@@ -32,6 +32,11 @@ int fx_tokenizer_vocab(void);
  * (tokenizer0). */
 uint8_t *fx_tokenizer(int vocab_size, int nul_terminated, size_t *size);
 
+/* A synthetic story corpus of about `bytes` bytes: simple sentences from a
+ * small lexicon (a little UTF-8 among them), documents separated by
+ * <|endoftext|>. Deterministic for a seed. malloc'd, NUL-terminated. */
+char *fx_corpus(size_t bytes, uint32_t seed);
+
 /* Reads a whole file into a malloc'd buffer; NULL if it cannot. */
 uint8_t *fx_read_file(const char *path, size_t *size);
 int fx_write_file(const char *path, const void *data, size_t size);

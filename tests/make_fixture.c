@@ -5,6 +5,7 @@
  *                           --kv-heads N --vocab N --seq-len N --seed N
  *                           --version 0|1 --unshared]
  *   make_fixture tokenizer OUT [--vocab N] [--nul]
+ *   make_fixture corpus OUT [--bytes N] [--seed N]
  */
 #include "fixtures.h"
 
@@ -20,6 +21,7 @@ static int usage(void) {
 int main(int argc, char **argv) {
     fx_model_spec s = fx_small_spec();
     int nul = 0, vocab = fx_tokenizer_vocab();
+    long corpus_bytes = 100000;
     if (argc < 3) return usage();
     for (int i = 3; i < argc; i++) {
         const char *a = argv[i];
@@ -37,6 +39,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--seq-len")) s.seq_len = v;
         else if (!strcmp(a, "--seed")) s.seed = (uint32_t)v;
         else if (!strcmp(a, "--version")) s.version = v;
+        else if (!strcmp(a, "--bytes")) corpus_bytes = v;
         else return usage();
         i++;
     }
@@ -44,6 +47,10 @@ int main(int argc, char **argv) {
     uint8_t *buf;
     if (!strcmp(argv[1], "model")) buf = fx_model(&s, &size);
     else if (!strcmp(argv[1], "tokenizer")) buf = fx_tokenizer(vocab, nul, &size);
+    else if (!strcmp(argv[1], "corpus")) {
+        buf = (uint8_t *)fx_corpus((size_t)corpus_bytes, s.seed);
+        size = strlen((char *)buf);
+    }
     else return usage();
     if (!buf || fx_write_file(argv[2], buf, size) != 0) {
         fprintf(stderr, "make_fixture: cannot write %s\n", argv[2]);

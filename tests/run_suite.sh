@@ -9,4 +9,5 @@ for t in "$@"; do
 done
 BUILD=$BUILD sh tests/cli_tests.sh || status=1
 BUILD=$BUILD sh tests/golden_tests.sh || status=1
+BUILD=$BUILD sh tests/train_tests.sh || status=1
 exit $status

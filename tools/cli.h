@@ -17,6 +17,7 @@ typedef struct {
     const char *prompt;
     const char *mode;
     float temperature;
+    int temperature_given; /* -t was on the command line */
     float topp;
     int steps;
     uint64_t seed; /* 0: from the clock, as run.c */
@@ -49,5 +50,12 @@ int pl_report(const pl_error *err);
 int pl_cmd_run(int argc, char **argv);
 int pl_cmd_inspect(int argc, char **argv);
 int pl_cmd_header(int argc, char **argv);
+int pl_cmd_train_tokenizer(int argc, char **argv);
+/* Trains a vocab_size-token BPE tokenizer on the corpus file and writes it;
+ * *corpus_tokens gets the number of tokens the corpus encodes to. */
+int pl_bpe_train(const char *corpus_path, int vocab_size, const char *out, uint64_t *corpus_tokens);
+int pl_cmd_train(int argc, char **argv);
+int pl_cmd_eval(int argc, char **argv);
+int pl_cmd_tokenizer(int argc, char **argv);
 
 #endif

@@ -55,6 +55,7 @@ int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
     a->prompt = NULL;
     a->mode = "generate";
     a->temperature = 1.0f;
+    a->temperature_given = 0;
     a->topp = 0.9f;
     a->steps = 256;
     a->seed = 0;
@@ -83,6 +84,7 @@ int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
         switch (flag[1]) {
         case 't':
             if ((rc = parse_float(flag, val, &a->temperature))) return rc;
+            a->temperature_given = 1;
             if (!(a->temperature >= 0.0f))
                 return bad_value(flag, val, "temperature must be 0 or more");
             break;

@@ -1,8 +1,14 @@
-/* `picollama MODEL [flags]`: run.c's generate mode, the same stdout. */
+/*
+ * `picollama MODEL [flags]`: run.c's generate mode, the same stdout.
+ * `picollama [flags]`: the same with the built-in story model.
+ */
+#include "builtin.h"
 #include "cli.h"
 #include "host_platform.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -13,18 +19,35 @@ int pl_cmd_run(int argc, char **argv) {
     pl_platform platform = pl_host_platform(&mem);
     pl_story_blobs blobs;
     pl_stats stats;
-    int rc = pl_parse_run_args(argc, argv, 1, &a);
-    if (rc) return rc;
-    if ((rc = pl_open_input(&model, "model", a.model_path))) return rc;
-    if ((rc = pl_open_input(&tok, "tokenizer", a.tokenizer_path))) {
-        pl_host_file_close(&model);
-        return rc;
+    int builtin = argc < 2 || argv[1][0] == '-', rc;
+    memset(&model, 0, sizeof model);
+    memset(&tok, 0, sizeof tok);
+    if (builtin) {
+        /* the flags alone: parse them behind a stand-in model name */
+        char **args = calloc((size_t)argc + 2, sizeof *args);
+        args[0] = argv[0];
+        args[1] = (char *)"(built-in)";
+        for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
+        rc = pl_parse_run_args(argc + 1, args, 1, &a);
+        /* the built-in model reads best a little cooler than run.c's 1.0,
+         * unless the flags say otherwise */
+        if (!a.temperature_given) a.temperature = PL_BUILTIN_TEMPERATURE;
+        free(args);
+        if (rc) return rc;
+        blobs = pl_builtin_blobs();
+    } else {
+        if ((rc = pl_parse_run_args(argc, argv, 1, &a))) return rc;
+        if ((rc = pl_open_input(&model, "model", a.model_path))) return rc;
+        if ((rc = pl_open_input(&tok, "tokenizer", a.tokenizer_path))) {
+            pl_host_file_close(&model);
+            return rc;
+        }
+        blobs.model = model.data;
+        blobs.model_size = model.size;
+        blobs.tokenizer = tok.data;
+        blobs.tokenizer_size = tok.size;
     }
     if (a.seed == 0) a.seed = (uint64_t)(unsigned int)time(NULL); /* run.c's default */
-    blobs.model = model.data;
-    blobs.model_size = model.size;
-    blobs.tokenizer = tok.data;
-    blobs.tokenizer_size = tok.size;
     rc = pl_tell_story(&a, &blobs, &platform, isatty(STDOUT_FILENO), &stats, NULL);
     if (rc == 0 && stats.positions > 1) {
         uint64_t us = stats.prompt_ticks + stats.generate_ticks;
@@ -35,7 +58,7 @@ int pl_cmd_run(int argc, char **argv) {
     if (rc == 0)
         fprintf(stderr, "memory: fast pool %lu bytes, large pool %lu bytes, %lu allocations; weights mapped in place (%lu bytes)\n",
                 (unsigned long)mem.bytes[PL_POOL_FAST], (unsigned long)mem.bytes[PL_POOL_LARGE],
-                (unsigned long)mem.allocations, (unsigned long)model.size);
+                (unsigned long)mem.allocations, (unsigned long)blobs.model_size);
     pl_host_file_close(&tok);
     pl_host_file_close(&model);
     return rc;

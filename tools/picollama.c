@@ -11,5 +11,9 @@
 int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "inspect") == 0) return pl_cmd_inspect(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "header") == 0) return pl_cmd_header(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "train-tokenizer") == 0) return pl_cmd_train_tokenizer(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "train") == 0) return pl_cmd_train(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "eval") == 0) return pl_cmd_eval(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "tokenizer") == 0) return pl_cmd_tokenizer(argc - 1, argv + 1);
     return pl_cmd_run(argc, argv);
 }

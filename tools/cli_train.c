@@ -1,0 +1,406 @@
+/*
+ * `picollama train --corpus FILE -z TOK.bin [architecture] [schedule] --out MODEL.bin`
+ *
+ * Trains a Llama-2-architecture model from scratch on a CPU: AdamW, linear
+ * warmup then cosine decay, gradient clipping, a held-out split scored as it
+ * goes, every core (one thread per core, each taking whole sequences; the
+ * gradients are added in thread order, so a run is repeatable for a seed and
+ * a thread count), and checkpoints it resumes from bit for bit. Exports a
+ * llama2.c version-0 checkpoint.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include "cli.h"
+#include "corpus.h"
+#include "tool_tokenizer.h"
+#include "trainer.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CKPT_MAGIC 0x31524c50u /* "PLR1" */
+
+typedef struct {
+    tr_config c;
+    long steps, warmup, eval_every, save_every, stop_at;
+    int batch, threads, val_batches;
+    float lr, min_lr, weight_decay, clip, val_fraction;
+    uint64_t seed;
+    const char *corpus, *tokenizer, *out, *checkpoint, *resume;
+} train_opts;
+
+typedef struct {
+    int *tok;
+    size_t n;
+} stream_t;
+
+/* ---- one step on all threads ---------------------------------------------------- */
+
+typedef struct {
+    const train_opts *o;
+    const float *params;
+    float *grads;
+    tr_acts acts;
+    const stream_t *data;
+    const size_t *offsets; /* one window start per sequence of the batch */
+    int first, stride, count, T;
+    float scale;
+    int backward;
+    double loss;
+    long tokens;
+} worker_t;
+
+static void *worker_run(void *arg) {
+    worker_t *w = (worker_t *)arg;
+    w->loss = 0.0;
+    w->tokens = 0;
+    if (w->backward) memset(w->grads, 0, sizeof(float) * tr_layout_of(&w->o->c).total);
+    for (int b = w->first; b < w->count; b += w->stride) {
+        const int *x = w->data->tok + w->offsets[b];
+        w->loss += tr_forward(&w->acts, w->params, x, x + 1, w->T);
+        w->tokens += w->T;
+        if (w->backward) tr_backward(&w->acts, w->params, w->grads, x, x + 1, w->scale);
+    }
+    return NULL;
+}
+
+static double run_workers(worker_t *ws, int n, pthread_t *th) {
+    for (int i = 1; i < n; i++) pthread_create(&th[i], NULL, worker_run, &ws[i]);
+    worker_run(&ws[0]);
+    for (int i = 1; i < n; i++) pthread_join(th[i], NULL);
+    double loss = 0.0;
+    for (int i = 0; i < n; i++) loss += ws[i].loss;
+    return loss;
+}
+
+/* ---- checkpoints ----------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t magic;
+    int32_t config[8];
+    int32_t threads;
+    int64_t step;
+    uint64_t rng;
+} ckpt_header;
+
+static int save_checkpoint(const char *path, const train_opts *o, long step, uint64_t rng,
+                           const float *p, const float *m, const float *v, size_t n) {
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "wb");
+    if (!f) return -1;
+    ckpt_header h = {CKPT_MAGIC,
+                     {o->c.dim, o->c.hidden_dim, o->c.n_layers, o->c.n_heads, o->c.n_kv_heads,
+                      o->c.vocab_size, o->c.seq_len, o->c.shared_classifier},
+                     o->threads, step, rng};
+    int ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(p, sizeof(float), n, f) == n &&
+             fwrite(m, sizeof(float), n, f) == n && fwrite(v, sizeof(float), n, f) == n;
+    ok = (fclose(f) == 0) && ok;
+    return ok && rename(tmp, path) == 0 ? 0 : -1;
+}
+
+static int load_checkpoint(const char *path, train_opts *o, long *step, uint64_t *rng,
+                           float **p, float **m, float **v, size_t *n) {
+    FILE *f = fopen(path, "rb");
+    ckpt_header h;
+    if (!f || fread(&h, sizeof h, 1, f) != 1 || h.magic != CKPT_MAGIC) {
+        fprintf(stderr, "picollama: %s is not a training checkpoint\n", path);
+        if (f) fclose(f);
+        return PL_EXIT_NOINPUT;
+    }
+    tr_config c = {h.config[0], h.config[1], h.config[2], h.config[3], h.config[4],
+                   h.config[5], h.config[6], h.config[7]};
+    o->c = c;
+    o->threads = h.threads;
+    *step = (long)h.step;
+    *rng = h.rng;
+    *n = tr_layout_of(&c).total;
+    *p = malloc(sizeof(float) * *n);
+    *m = malloc(sizeof(float) * *n);
+    *v = malloc(sizeof(float) * *n);
+    int ok = *p && *m && *v && fread(*p, sizeof(float), *n, f) == *n &&
+             fread(*m, sizeof(float), *n, f) == *n && fread(*v, sizeof(float), *n, f) == *n;
+    fclose(f);
+    if (!ok) {
+        fprintf(stderr, "picollama: checkpoint %s is truncated\n", path);
+        return PL_EXIT_NOINPUT;
+    }
+    return 0;
+}
+
+/* ---- options ---------------------------------------------------------------------- */
+
+static int usage(void) {
+    fprintf(stderr,
+            "usage: picollama train --corpus FILE -z TOK.bin --out MODEL.bin\n"
+            "  architecture: --dim 128 --hidden 352 --layers 5 --heads 8 --kv-heads 4 --seq-len 256 [--unshared]\n"
+            "  schedule:     --steps 2000 --batch 16 --lr 2e-3 --min-lr 2e-4 --warmup 100 --weight-decay 0.1 --clip 1.0\n"
+            "  run:          --seed 1 --threads N --val-fraction 0.05 --eval-every 100 --val-batches 16\n"
+            "                --checkpoint FILE (default MODEL.bin.ckpt) --save-every 500 --resume FILE --stop-at STEP\n");
+    return PL_EXIT_USAGE;
+}
+
+static int parse(int argc, char **argv, train_opts *o) {
+    memset(o, 0, sizeof *o);
+    tr_config c = {128, 352, 5, 8, 4, 0, 256, 1};
+    o->c = c;
+    o->steps = 2000;
+    o->warmup = 100;
+    o->eval_every = 100;
+    o->save_every = 500;
+    o->batch = 16;
+    o->threads = (int)sysconf(_SC_NPROCESSORS_ONLN);
+    o->val_batches = 16;
+    o->lr = 2e-3f;
+    o->min_lr = 2e-4f;
+    o->weight_decay = 0.1f;
+    o->clip = 1.0f;
+    o->val_fraction = 0.05f;
+    o->seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--unshared")) { o->c.shared_classifier = 0; continue; }
+        if (i + 1 >= argc) {
+            fprintf(stderr, "picollama: flag %s needs a value\n", a);
+            return PL_EXIT_USAGE;
+        }
+        const char *val = argv[++i];
+        char *end;
+        double d = strtod(val, &end);
+        int numeric = end != val && *end == '\0';
+        if (!strcmp(a, "--corpus")) o->corpus = val;
+        else if (!strcmp(a, "-z")) o->tokenizer = val;
+        else if (!strcmp(a, "--out")) o->out = val;
+        else if (!strcmp(a, "--checkpoint")) o->checkpoint = val;
+        else if (!strcmp(a, "--resume")) o->resume = val;
+        else if (!numeric) {
+            fprintf(stderr, "picollama: %s %s: not a number or not a flag of train\n", a, val);
+            return PL_EXIT_USAGE;
+        }
+        else if (!strcmp(a, "--dim")) o->c.dim = (int)d;
+        else if (!strcmp(a, "--hidden")) o->c.hidden_dim = (int)d;
+        else if (!strcmp(a, "--layers")) o->c.n_layers = (int)d;
+        else if (!strcmp(a, "--heads")) o->c.n_heads = (int)d;
+        else if (!strcmp(a, "--kv-heads")) o->c.n_kv_heads = (int)d;
+        else if (!strcmp(a, "--seq-len")) o->c.seq_len = (int)d;
+        else if (!strcmp(a, "--steps")) o->steps = (long)d;
+        else if (!strcmp(a, "--warmup")) o->warmup = (long)d;
+        else if (!strcmp(a, "--eval-every")) o->eval_every = (long)d;
+        else if (!strcmp(a, "--save-every")) o->save_every = (long)d;
+        else if (!strcmp(a, "--stop-at")) o->stop_at = (long)d;
+        else if (!strcmp(a, "--batch")) o->batch = (int)d;
+        else if (!strcmp(a, "--threads")) o->threads = (int)d;
+        else if (!strcmp(a, "--val-batches")) o->val_batches = (int)d;
+        else if (!strcmp(a, "--lr")) o->lr = (float)d;
+        else if (!strcmp(a, "--min-lr")) o->min_lr = (float)d;
+        else if (!strcmp(a, "--weight-decay")) o->weight_decay = (float)d;
+        else if (!strcmp(a, "--clip")) o->clip = (float)d;
+        else if (!strcmp(a, "--val-fraction")) o->val_fraction = (float)d;
+        else if (!strcmp(a, "--seed")) o->seed = (uint64_t)d;
+        else {
+            fprintf(stderr, "picollama: unknown flag '%s'\n", a);
+            return usage();
+        }
+    }
+    if (!o->corpus || !o->tokenizer || !o->out) return usage();
+    const tr_config *k = &o->c;
+    if (k->dim <= 0 || k->hidden_dim <= 0 || k->n_layers <= 0 || k->n_heads <= 0 || k->n_kv_heads <= 0 ||
+        k->seq_len < 2 || k->dim % k->n_heads || k->n_heads % k->n_kv_heads || (k->dim / k->n_heads) % 2 ||
+        o->steps <= 0 || o->batch <= 0 || o->threads <= 0 || o->threads > 256 || !(o->lr > 0.0f) ||
+        !(o->val_fraction >= 0.0f && o->val_fraction < 1.0f)) {
+        fprintf(stderr, "picollama: invalid training settings (dimensions must be positive, heads divide dim, kv heads divide heads, even head size)\n");
+        return PL_EXIT_USAGE;
+    }
+    if (!o->checkpoint) {
+        static char buf[4096];
+        snprintf(buf, sizeof buf, "%s.ckpt", o->out);
+        o->checkpoint = buf;
+    }
+    return 0;
+}
+
+static float lr_at(const train_opts *o, long step) {
+    if (step < o->warmup) return o->lr * (float)(step + 1) / (float)o->warmup;
+    float progress = (float)(step - o->warmup) / (float)(o->steps - o->warmup > 0 ? o->steps - o->warmup : 1);
+    if (progress > 1.0f) progress = 1.0f;
+    return o->min_lr + 0.5f * (o->lr - o->min_lr) * (1.0f + cosf(3.14159265f * progress));
+}
+
+static uint64_t next_u64(uint64_t *s) {
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545F4914F6CDD1Dull;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Tokenizes documents [from, to) as the engine would prompt with them. */
+static int tokenize(pl_tool_tokenizer *t, const pl_corpus *c, size_t from, size_t to, stream_t *s) {
+    size_t cap = 0;
+    for (size_t d = from; d < to; d++) cap += c->doc_bytes[d] + 3;
+    s->tok = malloc(sizeof(int) * (cap + 1));
+    s->n = 0;
+    for (size_t d = from; d < to; d++) {
+        pl_error err;
+        int n = pl_tool_encode(t, c->docs[d], s->tok + s->n, &err);
+        if (n < 0) return pl_report(&err);
+        s->n += (size_t)n;
+    }
+    return 0;
+}
+
+int pl_cmd_train(int argc, char **argv) {
+    train_opts o;
+    int rc = parse(argc, argv, &o);
+    if (rc) return rc;
+    int vocab = pl_tool_tokenizer_entries(o.tokenizer);
+    if (vocab < 3) return PL_EXIT_NOINPUT;
+
+    float *params = NULL, *m = NULL, *v = NULL;
+    long step = 0;
+    uint64_t rng = o.seed * 0x9E3779B97F4A7C15ull + 7;
+    size_t n_params;
+    if (o.resume) {
+        train_opts saved = o;
+        if ((rc = load_checkpoint(o.resume, &saved, &step, &rng, &params, &m, &v, &n_params))) return rc;
+        if (saved.c.vocab_size != vocab) {
+            fprintf(stderr, "picollama: checkpoint vocabulary %d does not match tokenizer %d\n",
+                    saved.c.vocab_size, vocab);
+            return PL_EXIT_USAGE;
+        }
+        o.c = saved.c;
+        o.threads = saved.threads; /* the same gradient sums, bit for bit */
+    } else {
+        o.c.vocab_size = vocab;
+        n_params = tr_layout_of(&o.c).total;
+        params = malloc(sizeof(float) * n_params);
+        m = calloc(n_params, sizeof(float));
+        v = calloc(n_params, sizeof(float));
+        if (!params || !m || !v) return 1;
+        tr_init_params(&o.c, params, o.seed);
+    }
+
+    pl_corpus corpus;
+    if ((rc = pl_corpus_load(&corpus, o.corpus))) return rc;
+    size_t longest = 0;
+    for (size_t d = 0; d < corpus.n_docs; d++)
+        if (corpus.doc_bytes[d] > longest) longest = corpus.doc_bytes[d];
+    pl_tool_tokenizer tok;
+    if ((rc = pl_tool_tokenizer_open(&tok, o.tokenizer, vocab, longest))) return rc;
+    size_t n_val = (size_t)((double)corpus.n_docs * (double)o.val_fraction);
+    size_t n_train_docs = corpus.n_docs - n_val;
+    stream_t train, val;
+    if ((rc = tokenize(&tok, &corpus, 0, n_train_docs, &train)) ||
+        (rc = tokenize(&tok, &corpus, n_train_docs, corpus.n_docs, &val)))
+        return rc;
+    int T = o.c.seq_len;
+    if (train.n < (size_t)T + 2) {
+        fprintf(stderr, "picollama: the training split has %zu tokens, fewer than a %d-token window\n",
+                train.n, T + 1);
+        return PL_EXIT_USAGE;
+    }
+    fprintf(stderr, "train: %d parameters (dim %d, hidden %d, %d layers, %d heads, %d kv heads, vocab %d, seq %d, %s classifier)\n",
+            (int)n_params, o.c.dim, o.c.hidden_dim, o.c.n_layers, o.c.n_heads, o.c.n_kv_heads,
+            o.c.vocab_size, o.c.seq_len, o.c.shared_classifier ? "shared" : "separate");
+    fprintf(stderr, "train: %zu training tokens (%zu documents), %zu held out (%zu documents); %d threads\n",
+            train.n, n_train_docs, val.n, n_val, o.threads);
+
+    int nt = o.threads;
+    worker_t *ws = calloc((size_t)nt, sizeof *ws);
+    pthread_t *th = calloc((size_t)nt, sizeof *th);
+    int max_seqs = o.batch > o.val_batches ? o.batch : o.val_batches;
+    size_t *offsets = malloc(sizeof(size_t) * (size_t)max_seqs);
+    for (int i = 0; i < nt; i++) {
+        ws[i].o = &o;
+        ws[i].grads = malloc(sizeof(float) * n_params);
+        if (tr_acts_alloc(&ws[i].acts, &o.c) != 0 || !ws[i].grads) {
+            fprintf(stderr, "picollama: out of memory for training buffers\n");
+            return 1;
+        }
+        ws[i].first = i;
+        ws[i].stride = nt;
+        ws[i].offsets = offsets;
+        ws[i].T = T;
+    }
+    tr_adamw adam = {o.lr, 0.9f, 0.95f, 1e-8f, o.weight_decay};
+    double t0 = now_s(), tokens_done = 0.0;
+    long first_step = step;
+    long end = o.stop_at > 0 && o.stop_at < o.steps ? o.stop_at : o.steps;
+    for (; step < end; step++) {
+        for (int b = 0; b < o.batch; b++) offsets[b] = (size_t)(next_u64(&rng) % (train.n - (size_t)T - 1));
+        for (int i = 0; i < nt; i++) {
+            ws[i].params = params;
+            ws[i].data = &train;
+            ws[i].count = o.batch;
+            ws[i].backward = 1;
+            ws[i].scale = 1.0f / (float)(o.batch * T);
+        }
+        double loss = run_workers(ws, nt, th) / (double)(o.batch * T);
+        float *g = ws[0].grads;
+        for (int i = 1; i < nt; i++)
+            for (size_t j = 0; j < n_params; j++) g[j] += ws[i].grads[j];
+        double norm2 = 0.0;
+        for (size_t j = 0; j < n_params; j++) norm2 += (double)g[j] * (double)g[j];
+        float norm = (float)sqrt(norm2);
+        if (o.clip > 0.0f && norm > o.clip)
+            for (size_t j = 0; j < n_params; j++) g[j] *= o.clip / norm;
+        adam.lr = lr_at(&o, step);
+        tr_adamw_step(&o.c, &adam, params, g, m, v, step + 1);
+        tokens_done += (double)o.batch * T;
+
+        int last = step + 1 == o.steps;
+        if ((step + 1) % 10 == 0 || last || step == first_step) {
+            double el = now_s() - t0, rate = tokens_done / (el > 0 ? el : 1e-9);
+            double left = (double)(o.steps - step - 1) * o.batch * T / (rate > 0 ? rate : 1);
+            fprintf(stderr, "step %ld/%ld | loss %.4f | lr %.2e | grad norm %.3f | %.0f tok/s | %.0f s left\n",
+                    step + 1, o.steps, loss, (double)adam.lr, (double)norm, rate, left);
+        }
+        if ((o.eval_every > 0 && (step + 1) % o.eval_every == 0) || last) {
+            /* held-out loss: the first val_batches windows of the held-out split */
+            int nb = 0;
+            for (int b = 0; b < o.val_batches && (size_t)(b + 1) * T + 1 <= val.n; b++) offsets[nb++] = (size_t)b * T;
+            if (nb > 0) {
+                for (int i = 0; i < nt; i++) {
+                    ws[i].data = &val;
+                    ws[i].count = nb;
+                    ws[i].backward = 0;
+                }
+                double vl = run_workers(ws, nt, th) / (double)(nb * T);
+                fprintf(stderr, "step %ld | val loss %.4f\n", step + 1, vl);
+            }
+        }
+        if ((o.save_every > 0 && (step + 1) % o.save_every == 0) || step + 1 == end) {
+            if (save_checkpoint(o.checkpoint, &o, step + 1, rng, params, m, v, n_params) != 0 ||
+                tr_export_v0(o.out, &o.c, params) != 0) {
+                fprintf(stderr, "picollama: cannot write %s or %s\n", o.checkpoint, o.out);
+                return PL_EXIT_NOINPUT;
+            }
+        }
+    }
+    fprintf(stderr, "train: wrote %s (llama2.c version 0) and %s after %ld steps, %.0f s\n",
+            o.out, o.checkpoint, step, now_s() - t0);
+    for (int i = 0; i < nt; i++) {
+        tr_acts_free(&ws[i].acts);
+        free(ws[i].grads);
+    }
+    free(ws);
+    free(th);
+    free(offsets);
+    free(train.tok);
+    free(val.tok);
+    free(params);
+    free(m);
+    free(v);
+    pl_tool_tokenizer_close(&tok);
+    pl_corpus_free(&corpus);
+    return 0;
+}
