@@ -25,7 +25,7 @@ TOOL_OBJ   := $(TOOLS:tools/%.c=$(BUILD)/obj/tools/%.o)
 HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
 FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o
 
-.PHONY: all test test-unit test-sanitize bench bench-m33 m33 clean
+.PHONY: all test test-unit test-sanitize bench bench-m33 m33 arduino clean
 all: $(BUILD)/picollama
 
 $(BUILD)/obj/src/%.o: src/%.c $(HDRS)
@@ -66,7 +66,36 @@ $(BUILD)/tests/make_fixture: $(BUILD)/obj/tests/make_fixture.o $(FIXTURE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-TEST_BINS := $(TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/make_fixture
+# ---- the Arduino library on the host stand-in (tests/arduino) ----
+CXX      ?= g++
+CXXFLAGS := $(OPT) -std=gnu++17 $(WARN) -ffp-contract=off -DARDUINO_ARCH_RP2040
+ARDUINO  := $(BUILD)/arduino
+SKETCHES := WriteMeAStory TypeMeAStory SpeakMeAStory Benchmark
+STANDIN  := tests/arduino/standin.cpp src/PicoLlamaPort.cpp
+ARDUINO_DEPS := $(ENGINE_OBJ) $(STANDIN) $(wildcard tests/arduino/*.h tests/arduino/*/*/*.h) src/PicoLlama.h
+
+# A sketch as the Arduino IDE builds one: Arduino.h included first.
+define sketch
+$(CXX) $(CXXFLAGS) -I$(ARDUINO)/$(2) -Itests/arduino -Isrc -include Arduino.h -x c++ examples/$(1)/$(1).ino     -x none tests/arduino/standin_main.cpp $(STANDIN) $(ENGINE_OBJ) $(LDLIBS) -o $(ARDUINO)/$(3)
+endef
+
+$(ARDUINO)/stamp: $(ARDUINO_DEPS) tests/arduino/standin_main.cpp tests/arduino/test_class.cpp $(wildcard examples/*/*.ino) \
+                  $(FIXTURE_OBJ) $(BUILD)/picollama $(BUILD)/tests/make_fixture
+	@mkdir -p $(ARDUINO)/long/models
+	$(foreach s,$(SKETCHES),$(call sketch,$(s),none,$(s)) &&) true
+	@# SpeakMeAStory again with a long-context model, for stories over 1 KB
+	@$(BUILD)/tests/make_fixture model $(ARDUINO)/long/model.bin --seq-len 1024 --vocab 4000 --seed 8
+	@$(BUILD)/tests/make_fixture tokenizer $(ARDUINO)/long/tokenizer.bin --vocab 4000
+	@$(BUILD)/picollama header $(ARDUINO)/long/model.bin $(ARDUINO)/long/models/stories_model.h --name stories_model
+	@$(BUILD)/picollama header $(ARDUINO)/long/tokenizer.bin $(ARDUINO)/long/models/stories_tokenizer.h --name stories_tokenizer
+	$(call sketch,SpeakMeAStory,long,SpeakMeAStory-long)
+	$(CXX) $(CXXFLAGS) -Itests/arduino -Isrc -Itests tests/arduino/test_class.cpp $(STANDIN) $(FIXTURE_OBJ) \
+	    $(ENGINE_OBJ) $(LDLIBS) -o $(ARDUINO)/test_class
+	@touch $@
+
+arduino: $(ARDUINO)/stamp
+
+TEST_BINS := $(TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/make_fixture $(ARDUINO)/stamp
 
 # One build's tests: the unit programs, then the command line and goldens.
 test-unit: $(BUILD)/picollama $(TEST_BINS)

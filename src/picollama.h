@@ -95,6 +95,14 @@ uint64_t pl_model_bytes_per_token(const pl_model_info *info);
 void pl_model_kv_traffic(const pl_model_info *info, int pos, uint64_t *read,
                          uint64_t *written);
 
+/* ---- tokenizers -------------------------------------------------------- */
+
+/* Bytes a tokenizer's first vocab_size entries take, read from its records
+ * without looking past max_size; 0 if they are not a valid tokenizer. For
+ * callers that have the array but not its length (the original PicoLlama's
+ * setModel). */
+size_t pl_tokenizer_size(const void *tokenizer, size_t max_size, int vocab_size);
+
 /* ---- memory ------------------------------------------------------------ */
 
 typedef enum { PL_POOL_FAST = 0, PL_POOL_LARGE = 1 } pl_pool;

@@ -55,7 +55,7 @@ static void rope_rotate(float *v, int size, int head_size, const float *cos_t,
     }
 }
 
-static void attention(const pl_model_info *p, pl_state *s, size_t layer_offset,
+PL_HOT static void attention(const pl_model_info *p, pl_state *s, size_t layer_offset,
                       int pos) {
     int dim = p->dim, head_size = dim / p->n_heads;
     int kv_dim = dim / p->n_heads * p->n_kv_heads;

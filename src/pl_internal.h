@@ -10,6 +10,18 @@
 #include <stdarg.h>
 #include <string.h>
 
+/* ---- placement --------------------------------------------------------- */
+
+/* Hot kernels run from RAM on the RP2350: code fetched from flash competes
+ * with the weights for the 16 KB XIP cache. pico-sdk's linker script copies
+ * .time_critical.* sections to SRAM at boot (what __not_in_flash_func does);
+ * elsewhere the attribute is left out. */
+#if defined(ARDUINO_ARCH_RP2040) && !defined(PL_NO_RAM_FUNCS)
+#define PL_HOT __attribute__((section(".time_critical.picollama"), noinline))
+#else
+#define PL_HOT
+#endif
+
 /* ---- errors (pl_status.c) ---------------------------------------------- */
 
 /* Records status and a printf-style message in err (which may be NULL) and
@@ -99,6 +111,7 @@ typedef struct {
     int nul_terminated;      /* the "tokenizer0" variant (and the indexed one) */
     int index_in_place;      /* offsets and sorted point into the blob */
     size_t records_offset;   /* where the token records start */
+    size_t used_size;        /* bytes up to the end of the last record used */
     size_t max_piece_len;    /* longest piece actually present */
     uint32_t *offsets;       /* [vocab] offset of each piece's bytes */
     uint16_t *sorted;        /* [vocab] ids in (piece, id) order */

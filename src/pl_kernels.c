@@ -13,7 +13,7 @@
 
 #include <math.h>
 
-void pl_rmsnorm(float *out, const float *x, const float *weight, int size) {
+PL_HOT void pl_rmsnorm(float *out, const float *x, const float *weight, int size) {
     float ss = 0.0f;
     for (int j = 0; j < size; j++) ss += x[j] * x[j];
     ss /= (float)size;
@@ -22,7 +22,7 @@ void pl_rmsnorm(float *out, const float *x, const float *weight, int size) {
     for (int j = 0; j < size; j++) out[j] = weight[j] * (ss * x[j]);
 }
 
-void pl_softmax(float *x, int size) {
+PL_HOT void pl_softmax(float *x, int size) {
     float max_val = x[0];
     for (int i = 1; i < size; i++)
         if (x[i] > max_val) max_val = x[i];
@@ -35,7 +35,7 @@ void pl_softmax(float *x, int size) {
 }
 
 /* out[d] = W[d][n] . x[n] */
-void pl_matmul(float *out, const float *x, const float *w, int n, int d) {
+PL_HOT void pl_matmul(float *out, const float *x, const float *w, int n, int d) {
     int i = 0;
     for (; i + 4 <= d; i += 4) {
         const float *r0 = w + (size_t)i * (size_t)n;
@@ -62,7 +62,7 @@ void pl_matmul(float *out, const float *x, const float *w, int n, int d) {
 }
 
 /* hb = silu(hb) * hb2, the gated feed-forward's non-linearity. */
-void pl_swiglu(float *hb, const float *hb2, int size) {
+PL_HOT void pl_swiglu(float *hb, const float *hb2, int size) {
     for (int i = 0; i < size; i++) {
         float val = hb[i];
         val *= (1.0f / (1.0f + expf(-val)));

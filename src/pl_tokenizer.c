@@ -31,6 +31,7 @@ typedef struct {
     pl_status status;
     int parsed;          /* records read before the status */
     size_t max_piece;
+    size_t end;          /* offset after the last record read */
 } scan_result;
 
 static size_t piece_strlen(const uint8_t *s, size_t len) {
@@ -43,7 +44,7 @@ static scan_result scan_records(const uint8_t *b, size_t size, size_t start,
                                 int vocab_size, int max_len, int nul_terminated,
                                 uint32_t *offsets, const uint8_t *expected,
                                 pl_error *err) {
-    scan_result r = {PL_OK, 0, 0};
+    scan_result r = {PL_OK, 0, 0, start};
     size_t off = start;
     for (int i = 0; i < vocab_size; i++) {
         int32_t len;
@@ -86,6 +87,7 @@ static scan_result scan_records(const uint8_t *b, size_t size, size_t start,
         if (plen > r.max_piece) r.max_piece = plen;
         off += (size_t)len + (size_t)nul_terminated;
         r.parsed = i + 1;
+        r.end = off;
     }
     return r;
 }
@@ -123,6 +125,7 @@ static pl_status scan_indexed(pl_tokenizer *t, const uint8_t *b, size_t size,
     r = scan_records(b, size, records, entries, max_len, 1, NULL, b + 16, err);
     if (r.status != PL_OK) return r.status;
     t->max_piece_len = r.max_piece;
+    t->used_size = r.end;
     t->blob = b;
     t->size = size;
     t->vocab_size = entries;
@@ -176,6 +179,7 @@ pl_status pl_tokenizer_scan(pl_tokenizer *t, const void *blob, size_t size,
     if (nul.status == PL_OK) {
         t->nul_terminated = 1;
         t->max_piece_len = nul.max_piece;
+        t->used_size = nul.end;
     } else {
         plain = scan_records(b, size, 4, vocab_size, t->max_token_length, 0, NULL, NULL, err);
         if (plain.status != PL_OK) {
@@ -186,6 +190,7 @@ pl_status pl_tokenizer_scan(pl_tokenizer *t, const void *blob, size_t size,
             return plain.status;
         }
         t->max_piece_len = plain.max_piece;
+        t->used_size = plain.end;
     }
     t->blob = b;
     t->size = size;
@@ -422,4 +427,10 @@ const char *pl_tokenizer_decode(pl_tokenizer *t, int prev_token, int token) {
     memcpy(t->piece_buf, piece, len);
     t->piece_buf[len] = '\0';
     return t->piece_buf;
+}
+
+size_t pl_tokenizer_size(const void *tokenizer, size_t max_size, int vocab_size) {
+    pl_tokenizer t;
+    if (pl_tokenizer_scan(&t, tokenizer, max_size, vocab_size, NULL) != PL_OK) return 0;
+    return t.used_size;
 }

@@ -9,6 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 typedef struct {
     int dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len;
     int shared_classifier;
@@ -45,4 +49,7 @@ int fx_write_file(const char *path, const void *data, size_t size);
  * directory comes from $PICOLLAMA_SHARED or defaults to ../shared. */
 const char *fx_shared_model_path(const char *name, char *buf, size_t buflen);
 
+#ifdef __cplusplus
+}
+#endif
 #endif

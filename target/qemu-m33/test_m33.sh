@@ -72,5 +72,6 @@ echo "m33: $pass passed, $fail failed"
 # 4. The golden cases, through the launcher.
 status=0
 [ "$fail" -eq 0 ] || status=1
+make --no-print-directory -s arduino-check || status=1
 (cd "$ROOT" && RUNNER=build/picollama-m33 NAME=m33-golden sh tests/golden_tests.sh) || status=1
 exit $status

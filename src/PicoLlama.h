@@ -1,0 +1,184 @@
+/*
+ * PicoLlama for Arduino (arduino-pico, RP2350 with PSRAM): a thin C++ class
+ * over the C API in picollama.h.
+ *
+ *   #include <PicoLlama.h>
+ *   #include <models/stories_model.h>
+ *   #include <models/stories_tokenizer.h>
+ *   PicoLlama llama;
+ *   void setup() {
+ *     llama.setModel(stories_model, stories_model_len, stories_tokenizer, stories_tokenizer_len);
+ *     llama.setOutputCB([](const char *piece) { if (piece) Serial.print(piece); });
+ *     llama.generate("Once upon a time");
+ *   }
+ *
+ * The original PicoLlama's calls (setModel with three arguments, setOutputCB,
+ * setTemperature, setSeed, generate) work unchanged. Failures are reported,
+ * never a panic: generate() and setModel() return false and error() /
+ * errorMessage() say why.
+ */
+#ifndef PICOLLAMA_CLASS_H
+#define PICOLLAMA_CLASS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "picollama.h"
+
+/* The arduino-pico port (PicoLlamaPort.cpp): the fast pool from the SRAM
+ * heap, the large pool (KV cache) from PSRAM, the CPU cycle counter as the
+ * clock, a hardware random seed. */
+extern "C" pl_platform picollama_arduino_platform(void);
+extern "C" uint32_t picollama_arduino_random_seed(void);
+extern "C" uint32_t picollama_arduino_cycles_per_ms(void);
+
+class PicoLlama {
+public:
+    typedef void (*OutputCallback)(const char *piece);
+
+    /* The last story's figures. */
+    struct Stats {
+        unsigned promptTokens;    /* BOS included */
+        unsigned generatedTokens; /* sampled, not forced */
+        unsigned positions;       /* forward passes */
+        float msPerToken;         /* over the sampled positions */
+        float tokensPerSecond;
+        float promptMs;           /* the prompt's forced positions */
+        bool stoppedEarly;
+    };
+
+    PicoLlama() : engine_(0), cb_(0), stopRequested_(false), seedSet_(false), seed_(0),
+                  maxPrompt_(0) {
+        sampling_ = pl_default_sampling();
+        sampling_.steps = 0; /* the model's whole context, unless set */
+        clearError();
+        resetStats();
+    }
+    ~PicoLlama() { pl_close(engine_); }
+
+    /* The model and tokenizer arrays (in flash) and their lengths in bytes.
+     * Opens the engine: validates both and allocates its two pools. */
+    bool setModel(const void *model, size_t len, const void *tokenizer, size_t tokenizerLen) {
+        pl_close(engine_);
+        engine_ = 0;
+        pl_options options = {maxPrompt_};
+        pl_platform platform = picollama_arduino_platform();
+        if (pl_open(&engine_, model, len, tokenizer, tokenizerLen, &options, &platform, &err_) != PL_OK)
+            return false;
+        if (seedSet_) pl_seed(engine_, seed_);
+        return true;
+    }
+
+    /* The original PicoLlama's form: the tokenizer's length is read from its
+     * records (at most the 16 MB of flash). Prefer the four-argument form. */
+    bool setModel(const void *model, size_t len, const void *tokenizer) {
+        pl_model_info info;
+        if (pl_model_inspect(model, len, &info, &err_) != PL_OK) return false;
+        size_t tlen = pl_tokenizer_size(tokenizer, 16u * 1024u * 1024u, info.vocab_size);
+        if (tlen == 0) {
+            err_.status = PL_ERR_TOKENIZER_FORMAT;
+            copyMessage("the tokenizer's records are not valid for the model's vocabulary");
+            return false;
+        }
+        return setModel(model, len, tokenizer, tlen);
+    }
+
+    /* Called with each piece of the story, then once with NULL at its end. */
+    void setOutputCB(OutputCallback cb) { cb_ = cb; }
+
+    void setTemperature(float t) { sampling_.temperature = t; }
+    void setTopP(float p) { sampling_.topp = p; }
+    /* Positions to run, prompt included; 0: the model's whole context. */
+    void setSteps(unsigned steps) { sampling_.steps = (int)steps; }
+    /* Longest prompt in bytes (default 1024); takes effect at setModel. */
+    void setMaxPromptLength(size_t bytes) { maxPrompt_ = bytes; }
+
+    /* Seeds the sampler; without a seed the first story takes one from the
+     * hardware random generator. Each story continues the sequence. */
+    void setSeed(uint32_t seed) {
+        seed_ = seed ? seed : 1;
+        seedSet_ = true;
+        if (engine_) pl_seed(engine_, seed_);
+    }
+
+    /* Tells a story from prompt ("" for none). steps 0 uses setSteps(). */
+    bool generate(const char *prompt = "", unsigned steps = 0) {
+        if (!engine_) {
+            if (err_.status == PL_OK) {
+                err_.status = PL_ERR_ARGUMENT;
+                copyMessage("no model: call setModel first");
+            }
+            return false;
+        }
+        if (!seedSet_) setSeed(picollama_arduino_random_seed());
+        pl_sampling s = sampling_;
+        if (steps) s.steps = (int)steps;
+        stopRequested_ = false;
+        pl_stats st;
+        clearError();
+        bool ok = pl_generate(engine_, prompt, &s, &PicoLlama::onPiece, this, &st, &err_) == PL_OK;
+        resetStats();
+        if (ok) {
+            float perMs = (float)picollama_arduino_cycles_per_ms();
+            stats_.promptTokens = (unsigned)st.prompt_tokens;
+            stats_.generatedTokens = (unsigned)st.generated_tokens;
+            stats_.positions = (unsigned)st.positions;
+            stats_.stoppedEarly = st.stopped_early != 0;
+            stats_.promptMs = (float)st.prompt_ticks / perMs;
+            if (st.generated_tokens > 0) {
+                stats_.msPerToken = (float)st.generate_ticks / perMs / (float)st.generated_tokens;
+                stats_.tokensPerSecond = stats_.msPerToken > 0.0f ? 1000.0f / stats_.msPerToken : 0.0f;
+            }
+        }
+        return ok;
+    }
+
+    /* Ends the story being told after the current piece (call it from the
+     * output callback). */
+    void stop() { stopRequested_ = true; }
+
+    const Stats &stats() const { return stats_; }
+    pl_status error() const { return err_.status; }
+    const char *errorMessage() const { return err_.message; }
+
+    /* What the open engine took from each pool. */
+    size_t sramBytes() const { return engine_ ? pl_memory(engine_)->fast_bytes : 0; }
+    size_t psramBytes() const { return engine_ ? pl_memory(engine_)->large_bytes : 0; }
+    const pl_model_info *modelInfo() const { return engine_ ? pl_info(engine_) : 0; }
+
+private:
+    static int onPiece(void *user, const char *piece) {
+        PicoLlama *self = (PicoLlama *)user;
+        if (self->cb_) self->cb_(piece);
+        return self->stopRequested_ ? 1 : 0;
+    }
+    void clearError() {
+        err_.status = PL_OK;
+        err_.message[0] = '\0';
+    }
+    void copyMessage(const char *m) {
+        size_t i = 0;
+        for (; m[i] && i + 1 < sizeof err_.message; i++) err_.message[i] = m[i];
+        err_.message[i] = '\0';
+    }
+    void resetStats() {
+        stats_.promptTokens = stats_.generatedTokens = stats_.positions = 0;
+        stats_.msPerToken = stats_.tokensPerSecond = stats_.promptMs = 0.0f;
+        stats_.stoppedEarly = false;
+    }
+
+    pl_engine *engine_;
+    OutputCallback cb_;
+    volatile bool stopRequested_;
+    bool seedSet_;
+    uint32_t seed_;
+    size_t maxPrompt_;
+    pl_sampling sampling_;
+    pl_error err_;
+    Stats stats_;
+
+    PicoLlama(const PicoLlama &);            /* one engine per object */
+    PicoLlama &operator=(const PicoLlama &);
+};
+
+#endif /* PICOLLAMA_CLASS_H */

@@ -1,0 +1,95 @@
+/*
+ * The PicoLlama class on the stand-in: errors reported, not panics; the
+ * original three-argument setModel; stopping from the callback; a seed
+ * repeats a story; statistics filled in.
+ */
+#include "Arduino.h"
+#include "PicoLlama.h"
+#include "fixtures.h"
+#include "pl_test.h"
+
+#include <string>
+
+static std::string story;
+static int pieces, ends, stop_after;
+static PicoLlama *current;
+
+static void collect(const char *piece) {
+    if (!piece) {
+        ends++;
+        return;
+    }
+    story += piece;
+    if (++pieces == stop_after) current->stop();
+}
+
+static void reset() {
+    story.clear();
+    pieces = ends = stop_after = 0;
+}
+
+int main() {
+    size_t msize, tsize;
+    fx_model_spec spec = fx_small_spec();
+    uint8_t *model = fx_model(&spec, &msize);
+    uint8_t *tok = fx_tokenizer(fx_tokenizer_vocab(), 1, &tsize);
+
+    {
+        PicoLlama llama;
+        llama.setOutputCB(collect);
+        CHECK(!llama.generate("Once"));
+        CHECK(strstr(llama.errorMessage(), "setModel") != NULL);
+        CHECK(!llama.setModel(model, msize - 1, tok, tsize));
+        CHECK_EQ_INT(llama.error(), PL_ERR_MODEL_TRUNCATED);
+        CHECK(llama.errorMessage()[0] != '\0');
+        CHECK(!llama.generate("Once")); /* still no model: the open error stays */
+        CHECK_EQ_INT(llama.error(), PL_ERR_MODEL_TRUNCATED);
+        CHECK(!llama.setModel(model, msize, tok, 10));
+        CHECK_EQ_INT(llama.error(), PL_ERR_TOKENIZER_TRUNCATED);
+    }
+    {
+        /* Three arguments (the original API) and four tell the same story. */
+        PicoLlama a, b;
+        current = &a;
+        CHECK(a.setModel(model, msize, tok));
+        CHECK(b.setModel(model, msize, tok, tsize));
+        a.setOutputCB(collect);
+        b.setOutputCB(collect);
+        a.setSeed(7);
+        b.setSeed(7);
+        reset();
+        CHECK(a.generate("Once upon a time", 20));
+        std::string first = story;
+        reset();
+        CHECK(b.generate("Once upon a time", 20));
+        CHECK(first == story);
+        CHECK(first.compare(0, 16, "Once upon a time") == 0);
+        CHECK_EQ_INT(ends, 1);
+        const PicoLlama::Stats &s = b.stats();
+        CHECK_EQ_INT(s.positions, 20);
+        CHECK(s.generatedTokens > 0 && s.msPerToken > 0.0f);
+        CHECK(b.sramBytes() > 0 && b.psramBytes() > 0);
+        CHECK(standin_psram_bytes >= b.psramBytes()); /* the large pool came from pmalloc */
+
+        /* stop() from the callback ends the story after that piece. */
+        reset();
+        stop_after = 3;
+        current = &a;
+        CHECK(a.generate("Lily"));
+        CHECK_EQ_INT(pieces, 3);
+        CHECK_EQ_INT(ends, 1);
+        CHECK(a.stats().stoppedEarly);
+
+        /* A bad setting is an error with a message, the engine stays usable. */
+        a.setTemperature(-1.0f);
+        CHECK(!a.generate(""));
+        CHECK_EQ_INT(a.error(), PL_ERR_ARGUMENT);
+        a.setTemperature(1.0f);
+        reset();
+        CHECK(a.generate("", 5));
+        CHECK_EQ_INT(a.error(), PL_OK);
+    }
+    free(model);
+    free(tok);
+    return pl_test_report("arduino_class");
+}

@@ -1,0 +1,31 @@
+#!/bin/sh
+# The packaging Arduino's Library Manager and PlatformIO read: every required
+# field, one version everywhere, examples/<Name>/<Name>.ino, and nothing in
+# src/ that Arduino must not compile.
+pass=0; fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "library: FAILED: $*"; }
+prop() { sed -n "s/^$1=//p" library.properties; }
+
+for field in name version author maintainer sentence paragraph category url architectures includes; do
+    if [ -n "$(prop $field)" ]; then ok; else bad "library.properties has no $field"; fi
+done
+case "$(prop name)" in Arduino*) bad "the name starts with Arduino (the Library Manager refuses it)" ;; *) ok ;; esac
+version=$(prop version)
+if echo "$version" | grep -Eq '^[0-9]+\.[0-9]+\.[0-9]+$'; then ok; else bad "version $version is not semver"; fi
+if [ "$(prop architectures)" = rp2040 ]; then ok; else bad "architectures is arduino-pico's id, rp2040"; fi
+if [ "$(prop includes)" = PicoLlama.h ] && [ -f src/PicoLlama.h ]; then ok; else bad "includes names src/PicoLlama.h"; fi
+for key in '"name": "PicoLlama"' "\"version\": \"$version\"" '"frameworks": "arduino"' '"platforms": "raspberrypi"' '"examples": \["examples/\*/\*.ino"\]'; do
+    if grep -q "$key" library.json; then ok; else bad "library.json lacks $key"; fi
+done
+if grep -q "#define PL_VERSION_STRING \"$version\"" src/picollama.h; then ok; else bad "src/picollama.h's PL_VERSION_STRING is not $version"; fi
+for dir in examples/*/; do
+    name=$(basename "$dir")
+    if [ -f "$dir$name.ino" ]; then ok; else bad "$dir holds no $name.ino"; fi
+done
+# src/ is what Arduino compiles: C, C++ and headers only, no symlinks, no executables
+odd=$(find src \( -type l -o \( -type f ! -name '*.c' ! -name '*.cpp' ! -name '*.h' \) \) | head -3)
+if [ -z "$odd" ]; then ok; else bad "src/ holds files Arduino must not compile: $odd"; fi
+if ! find . -name '*.exe' -not -path './build/*' | grep -q .; then ok; else bad ".exe files are refused by the Library Manager"; fi
+echo "library: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
