@@ -1,5 +1,6 @@
 # PicoLlama: host build, tests and benchmarks.
 #   make              build/picollama
+#   make run          build it and tell a story with the built-in model
 #   make test         every test: unit, command line, golden (with ../shared),
 #                     the same under ASan+UBSan, and the Cortex-M33 image
 #   make bench        host tokens/s on stories260K (../shared)
@@ -25,8 +26,12 @@ TOOL_OBJ   := $(TOOLS:tools/%.c=$(BUILD)/obj/tools/%.o)
 HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
 FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o
 
-.PHONY: all test test-unit test-sanitize bench bench-m33 m33 arduino clean
+.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 arduino clean
 all: $(BUILD)/picollama
+
+# Build, then tell a story with the built-in model.
+run: $(BUILD)/picollama
+	@$(BUILD)/picollama
 
 $(BUILD)/obj/src/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -111,6 +116,20 @@ test:
 
 bench: $(BUILD)/picollama
 	@sh tools/bench_host.sh
+
+# libFuzzer on the whole engine (open + generate) under ASan and UBSan, from a
+# valid small model and tokenizer. FUZZ_SECONDS bounds the run.
+FUZZ_SECONDS ?= 60
+FUZZ_CC ?= clang
+fuzz: $(BUILD)/tests/make_fixture
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(FUZZ_CC) -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -ffp-contract=off -Isrc tests/fuzz_engine.c $(SRC) -lm -o $(BUILD)/fuzz/fuzz_engine
+	@$(BUILD)/tests/make_fixture fuzz-seed $(BUILD)/fuzz/corpus/seed
+	@if $(BUILD)/fuzz/fuzz_engine -max_total_time=$(FUZZ_SECONDS) -max_len=70000 -timeout=10 \
+	    -rss_limit_mb=2048 -print_final_stats=1 $(BUILD)/fuzz/corpus > $(BUILD)/fuzz/log 2>&1; then \
+	    grep -E "^Done|number_of_executed_units" $(BUILD)/fuzz/log; echo "fuzz: 1 passed, 0 failed"; \
+	else tail -40 $(BUILD)/fuzz/log; echo "fuzz: 0 passed, 1 failed"; exit 1; fi
 
 # The engine cross-built for the RP2350's Cortex-M33 and run under QEMU.
 m33:

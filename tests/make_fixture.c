@@ -6,6 +6,7 @@
  *                           --version 0|1 --unshared]
  *   make_fixture tokenizer OUT [--vocab N] [--nul]
  *   make_fixture corpus OUT [--bytes N] [--seed N]
+ *   make_fixture fuzz-seed OUT   (a valid input for tests/fuzz_engine.c)
  */
 #include "fixtures.h"
 
@@ -47,6 +48,23 @@ int main(int argc, char **argv) {
     uint8_t *buf;
     if (!strcmp(argv[1], "model")) buf = fx_model(&s, &size);
     else if (!strcmp(argv[1], "tokenizer")) buf = fx_tokenizer(vocab, nul, &size);
+    else if (!strcmp(argv[1], "fuzz-seed")) {
+        size_t ms, ts;
+        s.seq_len = 16;
+        uint8_t *m = fx_model(&s, &ms), *t = fx_tokenizer(s.vocab_size, 1, &ts);
+        const char *prompt = "Once upon a caf\xC3\xA9";
+        size = 9 + ms + ts + strlen(prompt);
+        buf = malloc(size);
+        uint32_t m32 = (uint32_t)ms, t32 = (uint32_t)ts;
+        memcpy(buf, &m32, 4);
+        memcpy(buf + 4, &t32, 4);
+        buf[8] = 0x35; /* temperature 0.5, top-p 1/3, 4 positions */
+        memcpy(buf + 9, m, ms);
+        memcpy(buf + 9 + ms, t, ts);
+        memcpy(buf + 9 + ms + ts, prompt, strlen(prompt));
+        free(m);
+        free(t);
+    }
     else if (!strcmp(argv[1], "corpus")) {
         buf = (uint8_t *)fx_corpus((size_t)corpus_bytes, s.seed);
         size = strlen((char *)buf);

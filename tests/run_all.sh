@@ -12,6 +12,15 @@ run() {
 }
 run make --no-print-directory test-unit
 run make --no-print-directory test-sanitize
+# libFuzzer on hostile models, tokenizers and prompts, briefly (make fuzz
+# runs longer).
+if command -v clang >/dev/null && echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \
+    | clang -x c -fsanitize=fuzzer - -o build/fuzz-probe 2>/dev/null; then
+    run make --no-print-directory fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+else
+    echo "fuzz: SKIPPED: clang with libFuzzer is missing (apt-get install clang libclang-rt-14-dev)" | tee -a "$log"
+    echo "fuzz: 0 passed, 0 failed, 1 skipped" | tee -a "$log"
+fi
 if [ -f target/qemu-m33/Makefile ]; then
     run make --no-print-directory -C target/qemu-m33 test
 fi
