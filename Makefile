@@ -26,8 +26,14 @@ TOOL_OBJ   := $(TOOLS:tools/%.c=$(BUILD)/obj/tools/%.o)
 HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
 FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o
 
-.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 arduino clean
+.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 arduino models clean
 all: $(BUILD)/picollama
+
+# The built-in model's headers (committed) from its binaries in models/:
+# run after replacing models/stories.bin or models/stories-tok.bin.
+models: $(BUILD)/picollama
+	$(BUILD)/picollama header models/stories.bin src/models/stories_model.h --name stories_model
+	$(BUILD)/picollama header models/stories-tok.bin src/models/stories_tokenizer.h --name stories_tokenizer
 
 # Build, then tell a story with the built-in model.
 run: $(BUILD)/picollama
@@ -42,6 +48,8 @@ $(BUILD)/obj/src/%.o: src/%.c $(HDRS)
 $(BUILD)/obj/tools/trainer.o: tools/trainer.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -ffast-math -Isrc -Itools -c $< -o $@
+
+$(BUILD)/obj/tools/builtin.o: $(wildcard src/models/*.h)
 
 $(BUILD)/obj/tools/%.o: tools/%.c $(HDRS)
 	@mkdir -p $(@D)
@@ -77,7 +85,8 @@ CXXFLAGS := $(OPT) -std=gnu++17 $(WARN) -ffp-contract=off -DARDUINO_ARCH_RP2040
 ARDUINO  := $(BUILD)/arduino
 SKETCHES := WriteMeAStory TypeMeAStory SpeakMeAStory Benchmark
 STANDIN  := tests/arduino/standin.cpp src/PicoLlamaPort.cpp
-ARDUINO_DEPS := $(ENGINE_OBJ) $(STANDIN) $(wildcard tests/arduino/*.h tests/arduino/*/*/*.h) src/PicoLlama.h
+ARDUINO_DEPS := $(ENGINE_OBJ) $(STANDIN) $(wildcard tests/arduino/*.h tests/arduino/*/*/*.h) src/PicoLlama.h \
+                $(wildcard src/models/*.h)
 
 # A sketch as the Arduino IDE builds one: Arduino.h included first.
 define sketch

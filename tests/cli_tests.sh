@@ -106,6 +106,13 @@ expect_exit 9 "truncated tokenizer" $P "$d/m0.bin" -z "$d/tok_trunc.bin"
 expect_exit 10 "tokenizer smaller than the vocabulary" $P "$d/big_vocab.bin" -z "$d/tok.bin"
 expect_exit 11 "prompt longer than the context" $P "$d/short.bin" -z "$d/tok.bin" -i "a b c d e f g h i j"
 
+# The committed headers of the built-in model are its binaries, byte for byte.
+for pair in "stories.bin stories_model" "stories-tok.bin stories_tokenizer"; do
+    set -- $pair
+    $P header "models/$1" "$d/$2.h" --name "$2"
+    if cmp -s "$d/$2.h" "src/models/$2.h"; then ok; else bad "src/models/$2.h is not models/$1 (run make models)"; fi
+done
+
 # inspect
 expect_exit 0 "inspect" $P inspect "$d/m0.bin" -z "$d/tok.bin"
 if grep -q "parameters:" "$d/out" && grep -q "SRAM .*fits" "$d/out"; then ok; else bad "inspect reports parameters and the SRAM verdict"; fi

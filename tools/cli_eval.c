@@ -53,15 +53,9 @@ int pl_cmd_eval(int argc, char **argv) {
     pl_story_blobs b;
     int rc;
     if (model_path) {
-        if ((rc = pl_open_input(&model, "model", model_path))) return rc;
-        if ((rc = pl_open_input(&tok, "tokenizer", tok_path))) {
-            pl_host_file_close(&model);
+        if ((rc = pl_open_model_files(model_path, tok_path, &model, &tok, &b.model, &b.model_size,
+                                      &b.tokenizer, &b.tokenizer_size)))
             return rc;
-        }
-        b.model = model.data;
-        b.model_size = model.size;
-        b.tokenizer = tok.data;
-        b.tokenizer_size = tok.size;
     } else {
         b = pl_builtin_blobs();
     }

@@ -37,15 +37,9 @@ int pl_cmd_run(int argc, char **argv) {
         blobs = pl_builtin_blobs();
     } else {
         if ((rc = pl_parse_run_args(argc, argv, 1, &a))) return rc;
-        if ((rc = pl_open_input(&model, "model", a.model_path))) return rc;
-        if ((rc = pl_open_input(&tok, "tokenizer", a.tokenizer_path))) {
-            pl_host_file_close(&model);
+        if ((rc = pl_open_model_files(a.model_path, a.tokenizer_path, &model, &tok, &blobs.model,
+                                      &blobs.model_size, &blobs.tokenizer, &blobs.tokenizer_size)))
             return rc;
-        }
-        blobs.model = model.data;
-        blobs.model_size = model.size;
-        blobs.tokenizer = tok.data;
-        blobs.tokenizer_size = tok.size;
     }
     if (a.seed == 0) a.seed = (uint64_t)(unsigned int)time(NULL); /* run.c's default */
     rc = pl_tell_story(&a, &blobs, &platform, isatty(STDOUT_FILENO), &stats, NULL);

@@ -90,3 +90,20 @@ int pl_open_input(pl_host_file *f, const char *what, const char *path) {
     }
     return 0;
 }
+
+int pl_open_model_files(const char *model_path, const char *tokenizer_path,
+                        pl_host_file *model, pl_host_file *tokenizer,
+                        const void **model_data, size_t *model_size,
+                        const void **tokenizer_data, size_t *tokenizer_size) {
+    int rc = pl_open_input(model, "model", model_path);
+    if (rc) return rc;
+    if ((rc = pl_open_input(tokenizer, "tokenizer", tokenizer_path))) {
+        pl_host_file_close(model);
+        return rc;
+    }
+    *model_data = model->data;
+    *model_size = model->size;
+    *tokenizer_data = tokenizer->data;
+    *tokenizer_size = tokenizer->size;
+    return 0;
+}

@@ -22,6 +22,13 @@ void pl_host_file_close(pl_host_file *f);
  * PL_EXIT_NOINPUT. */
 int pl_open_input(pl_host_file *f, const char *what, const char *path);
 
+/* Opens a model and its tokenizer (both, or neither: on failure nothing is
+ * left open) and fills blobs. Returns 0 or the exit status after a message. */
+int pl_open_model_files(const char *model_path, const char *tokenizer_path,
+                        pl_host_file *model, pl_host_file *tokenizer,
+                        const void **model_data, size_t *model_size,
+                        const void **tokenizer_data, size_t *tokenizer_size);
+
 /* Allocator hooks over malloc that also keep count of calls and bytes. */
 typedef struct {
     size_t allocations;

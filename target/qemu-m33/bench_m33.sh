@@ -1,8 +1,9 @@
 #!/bin/sh
 # make bench-m33: per-position M33 instructions, weight and PSRAM traffic,
 # memory in use, and a modeled RP2350 time per token, for stories260K
-# (../shared) and for a model with the original PicoLlama's 14 MB
-# architecture (seeded random weights: the speed does not depend on them).
+# (../shared), the built-in model, and a model with the original
+# PicoLlama's 14 MB architecture (seeded random weights: the speed does not
+# depend on them).
 ROOT=../..
 B=$ROOT/build
 SHARED=${PICOLLAMA_SHARED:-$ROOT/../shared}
@@ -22,6 +23,7 @@ if [ -f "$SHARED/data/models/stories260K.bin" ]; then
 else
     echo "== stories260K: SKIPPED (no $SHARED/data/models)"
 fi
+run "the built-in model (models/stories.bin)" "$ROOT/models/stories.bin" "$ROOT/models/stories-tok.bin"
 $B/tests/make_fixture model "$d/orig14mb.bin" --dim 96 --hidden 256 --layers 5 --heads 6 \
     --kv-heads 6 --vocab 32000 --seq-len 256 --seed 1
 $B/tests/make_fixture tokenizer "$d/tok32000.bin" --vocab 32000

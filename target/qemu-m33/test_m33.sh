@@ -57,6 +57,11 @@ done
 same_as_host "invalid UTF-8 and spaces in a prompt" "$d/m0.bin" "$d/tok.bin" -t 0 -n 20 -i "$(printf 'a  b\200\342\202 %%20')"
 same_as_host "an empty prompt" "$d/m0.bin" "$d/tok.bin" -t 0 -n 5 -i ""
 
+# The built-in model (its files; the image itself links a small fixture,
+# since QEMU boots from 4 MB), greedy and sampled.
+same_as_host "built-in model greedy" "$ROOT/models/stories.bin" "$ROOT/models/stories-tok.bin" -t 0 -n 48
+same_as_host "built-in model sampled" "$ROOT/models/stories.bin" "$ROOT/models/stories-tok.bin" -s 5 -t 0.8 -n 48 -i "Tom"
+
 # 3. Bad input: the image's status comes back as the exit status.
 size=$(wc -c < "$d/m0.bin")
 head -c $((size - 4)) "$d/m0.bin" > "$d/trunc.bin"
