@@ -31,6 +31,7 @@
 extern "C" pl_platform picollama_arduino_platform(void);
 extern "C" uint32_t picollama_arduino_random_seed(void);
 extern "C" uint32_t picollama_arduino_cycles_per_ms(void);
+extern "C" size_t picollama_arduino_psram_size(void);
 
 class PicoLlama {
 public:
@@ -61,6 +62,11 @@ public:
     bool setModel(const void *model, size_t len, const void *tokenizer, size_t tokenizerLen) {
         pl_close(engine_);
         engine_ = 0;
+        if (picollama_arduino_psram_size() == 0) {
+            err_.status = PL_ERR_NO_MEMORY;
+            copyMessage("no PSRAM found: this board needs PSRAM for the KV cache (check Tools > PSRAM Size and the board's PSRAM chip)");
+            return false;
+        }
         pl_options options = {maxPrompt_};
         pl_platform platform = picollama_arduino_platform();
         if (pl_open(&engine_, model, len, tokenizer, tokenizerLen, &options, &platform, &err_) != PL_OK)

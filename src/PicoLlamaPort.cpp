@@ -48,6 +48,8 @@ uint32_t picollama_arduino_random_seed(void) { return rp2040.hwrand32(); }
 
 uint32_t picollama_arduino_cycles_per_ms(void) { return (uint32_t)(F_CPU / 1000u); }
 
+size_t picollama_arduino_psram_size(void) { return rp2040.getPSRAMSize(); }
+
 } /* extern "C" */
 
 #endif /* ARDUINO_ARCH_RP2040 */

@@ -42,6 +42,8 @@ check "grep -q 'bits_per_byte=' $d/eval" "eval ends in bits_per_byte="
 bpb=$(sed 's/.*bits_per_byte=//' "$d/eval")
 check "awk -v x='$bpb' 'BEGIN { exit !(x > 0 && x < 1.5) }'" "the tiny model predicts held-out text (bits per byte $bpb)"
 
+check "$P eval $d/valid.txt 2>/dev/null | grep -q 'bits_per_byte='" "eval without a model scores the built-in one"
+
 # tokenizer conversions tell the same story, and the indexed form needs no
 # RAM for the vocabulary.
 for format in indexed tokenizer0 plain; do

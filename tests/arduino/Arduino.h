@@ -3,7 +3,8 @@
  * its examples use, so both compile and run on a PC (and compile for the
  * Cortex-M33). Tests only: never part of the library.
  *
- * Serial reads the text in $ARDUINO_SERIAL_INPUT and prints to stdout;
+ * Serial reads the text in $ARDUINO_SERIAL_INPUT and prints to stdout; the
+ * board has $ARDUINO_PSRAM_SIZE bytes of PSRAM (default 8 MB);
  * rp2040.hwrand32() returns $ARDUINO_HWRAND (default 12345); BOOTSEL reads
  * as pressed during the loop() iterations listed in $ARDUINO_BOOTSEL_LOOPS.
  */
@@ -50,6 +51,7 @@ class RP2040StandIn {
 public:
     uint64_t getCycleCount64();
     uint32_t hwrand32();
+    size_t getPSRAMSize(); /* $ARDUINO_PSRAM_SIZE, default 8 MB */
 };
 extern RP2040StandIn rp2040;
 

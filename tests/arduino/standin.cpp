@@ -34,6 +34,11 @@ uint32_t RP2040StandIn::hwrand32() {
     return v ? (uint32_t)strtoul(v, NULL, 10) : 12345u;
 }
 
+size_t RP2040StandIn::getPSRAMSize() {
+    const char *v = getenv("ARDUINO_PSRAM_SIZE");
+    return v ? (size_t)strtoul(v, NULL, 10) : (size_t)8 << 20;
+}
+
 extern "C" void *pmalloc(size_t size) {
     standin_psram_bytes += size;
     return malloc(size);

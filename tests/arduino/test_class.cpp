@@ -46,6 +46,12 @@ int main() {
         CHECK_EQ_INT(llama.error(), PL_ERR_MODEL_TRUNCATED);
         CHECK(!llama.setModel(model, msize, tok, 10));
         CHECK_EQ_INT(llama.error(), PL_ERR_TOKENIZER_TRUNCATED);
+        /* A board without PSRAM: a clear error, not a crash. */
+        setenv("ARDUINO_PSRAM_SIZE", "0", 1);
+        CHECK(!llama.setModel(model, msize, tok, tsize));
+        CHECK_EQ_INT(llama.error(), PL_ERR_NO_MEMORY);
+        CHECK(strstr(llama.errorMessage(), "PSRAM") != NULL);
+        unsetenv("ARDUINO_PSRAM_SIZE");
     }
     {
         /* Three arguments (the original API) and four tell the same story. */
