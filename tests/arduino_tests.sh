@@ -5,11 +5,8 @@
 BUILD=${BUILD:-build}
 P=$BUILD/picollama
 A=$BUILD/arduino
-pass=0; fail=0
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "arduino: FAILED: $*"; }
+SUITE=arduino
+. tests/testlib.sh
 
 "$A/test_class" || fail=$((fail + 1))
 
@@ -52,5 +49,4 @@ done
 "$A/Benchmark" 1 > "$d/bench" 2>/dev/null || bad "Benchmark exits 0"
 if grep -q "ms per token" "$d/bench" && grep -q "^memory: SRAM (fast pool) [0-9]* bytes, PSRAM (large pool) [0-9]* bytes" "$d/bench"; then ok; else bad "Benchmark prints speed and memory"; fi
 
-echo "arduino: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report

@@ -5,12 +5,8 @@
 BUILD=${BUILD:-build}
 P=$BUILD/picollama
 FX=$BUILD/tests/make_fixture
-pass=0; fail=0
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "cli: FAILED: $*"; }
+SUITE=cli
+. tests/testlib.sh
 
 # expect_exit CODE DESCRIPTION COMMAND...: the exit status, and for a failure
 # a message on stderr naming the problem.
@@ -118,5 +114,4 @@ expect_exit 0 "inspect" $P inspect "$d/m0.bin" -z "$d/tok.bin"
 if grep -q "parameters:" "$d/out" && grep -q "SRAM .*fits" "$d/out"; then ok; else bad "inspect reports parameters and the SRAM verdict"; fi
 expect_exit 4 "inspect a truncated model" $P inspect "$d/trunc.bin" -z "$d/tok.bin"
 
-echo "cli: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report

@@ -2,9 +2,8 @@
 # The packaging Arduino's Library Manager and PlatformIO read: every required
 # field, one version everywhere, examples/<Name>/<Name>.ino, and nothing in
 # src/ that Arduino must not compile.
-pass=0; fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "library: FAILED: $*"; }
+SUITE=library
+. tests/testlib.sh
 prop() { sed -n "s/^$1=//p" library.properties; }
 
 for field in name version author maintainer sentence paragraph category url architectures includes; do
@@ -27,5 +26,4 @@ done
 odd=$(find src \( -type l -o \( -type f ! -name '*.c' ! -name '*.cpp' ! -name '*.h' \) \) | head -3)
 if [ -z "$odd" ]; then ok; else bad "src/ holds files Arduino must not compile: $odd"; fi
 if ! find . -name '*.exe' -not -path './build/*' | grep -q .; then ok; else bad ".exe files are refused by the Library Manager"; fi
-echo "library: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+report

@@ -7,12 +7,8 @@ BUILD=${BUILD:-build}
 P=$BUILD/picollama
 FX=$BUILD/tests/make_fixture
 SHARED=${PICOLLAMA_SHARED:-../shared}
-pass=0; fail=0; skip=0
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "train: FAILED: $*"; }
-check() { if eval "$1"; then ok; else bad "$2"; fi; }
+SUITE=train
+. tests/testlib.sh
 
 $FX corpus "$d/corpus.txt" --bytes 120000 --seed 3
 $FX corpus "$d/valid.txt" --bytes 20000 --seed 4
@@ -42,7 +38,8 @@ check "grep -q 'bits_per_byte=' $d/eval" "eval ends in bits_per_byte="
 bpb=$(sed 's/.*bits_per_byte=//' "$d/eval")
 check "awk -v x='$bpb' 'BEGIN { exit !(x > 0 && x < 1.5) }'" "the tiny model predicts held-out text (bits per byte $bpb)"
 
-check "$P eval $d/valid.txt 2>/dev/null | grep -q 'bits_per_byte='" "eval without a model scores the built-in one"
+printf 'Once upon a time, there was a little dog.\n<|endoftext|>\nTom saw a big red ball.' > "$d/two.txt"
+check "$P eval $d/two.txt 2>/dev/null | grep -q '^eval: 2 documents, .*bits_per_byte='" "eval without a model scores the built-in one"
 
 # tokenizer conversions tell the same story, and the indexed form needs no
 # RAM for the vocabulary.
@@ -64,16 +61,13 @@ check "! $P header $d/tok.bin $d/tok.h --name 9bad 2>/dev/null" "header refuses 
 # eval's figure for stories260K (the reference: 0.988 bits per byte, 1.402
 # nats over 387,192 tokens, 792,700 bytes). Slow under the sanitizers.
 if [ -n "$SANITIZED" ]; then
-    echo "train: eval of stories260K SKIPPED under the sanitizers (slow there; the same code runs in the plain build)"
-    skip=$((skip + 1))
+    skipped "eval of stories260K under the sanitizers (slow there; the same code runs in the plain build)"
 elif [ -f "$SHARED/data/models/stories260K.bin" ]; then
     $P eval "$SHARED/data/models/stories260K.bin" -z "$SHARED/data/models/tok512.bin" \
         "$SHARED/data/corpus/tinystories_valid.txt" > "$d/ref" 2>&1
     check "grep -q '1007 documents, 792700 bytes, 387192 predicted tokens, loss 1.402[0-9] nats/token, bits_per_byte=0.988[0-9]' $d/ref" \
         "eval of stories260K on tinystories_valid: $(cat $d/ref)"
 else
-    echo "train: eval of stories260K SKIPPED (no ../shared)"
-    skip=$((skip + 1))
+    skipped "eval of stories260K (no ../shared)"
 fi
-echo "train: $pass passed, $fail failed, $skip skipped"
-[ "$fail" -eq 0 ]
+report

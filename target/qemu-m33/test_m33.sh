@@ -8,11 +8,8 @@ B=$ROOT/build
 P=$B/picollama
 M33=$B/picollama-m33
 FX=$B/tests/make_fixture
-pass=0; fail=0
-d=$(mktemp -d)
-trap 'rm -rf "$d"' EXIT
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "m33: FAILED: $*"; }
+SUITE=m33
+. $ROOT/tests/testlib.sh
 
 # same_as_host DESCRIPTION MODEL TOKENIZER FLAGS...: stdout and exit status
 same_as_host() {
@@ -72,11 +69,10 @@ same_as_host "unknown flag (status 64)" "$d/m0.bin" "$d/tok.bin" -q 1
 same_as_host "negative temperature (status 64)" "$d/m0.bin" "$d/tok.bin" -t -1
 "$M33" "$d/missing.bin" -z "$d/tok.bin" > /dev/null 2>&1
 if [ $? -eq 66 ]; then ok; else bad "missing model file (status 66)"; fi
-echo "m33: $pass passed, $fail failed"
-
-# 4. The golden cases, through the launcher.
+# 4. The golden cases, through the launcher, and the library's C++ compiled
+# for the M33.
 status=0
-[ "$fail" -eq 0 ] || status=1
+report || status=1
 make --no-print-directory -s arduino-check || status=1
 (cd "$ROOT" && RUNNER=build/picollama-m33 NAME=m33-golden sh tests/golden_tests.sh) || status=1
 exit $status
