@@ -24,7 +24,7 @@ HDRS    := $(wildcard src/*.h tools/*.h tests/*.h)
 ENGINE_OBJ := $(SRC:src/%.c=$(BUILD)/obj/src/%.o)
 TOOL_OBJ   := $(TOOLS:tools/%.c=$(BUILD)/obj/tools/%.o)
 HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
-FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o
+FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o $(BUILD)/obj/tools/quantize.o
 
 .PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 arduino models clean
 all: $(BUILD)/picollama
@@ -75,7 +75,7 @@ $(BUILD)/tests/test_bpe: $(BUILD)/obj/tests/test_bpe.o $(BPE_OBJ) $(ENGINE_OBJ) 
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/make_fixture: $(BUILD)/obj/tests/make_fixture.o $(FIXTURE_OBJ)
+$(BUILD)/tests/make_fixture: $(BUILD)/obj/tests/make_fixture.o $(FIXTURE_OBJ) $(ENGINE_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 

@@ -28,6 +28,13 @@ void pl_state_layout(pl_state *s, const pl_model_info *p, pl_arena *fast,
         s->rope_freq = pl_arena_take(fast, half_head * f);
         s->rope_cos = pl_arena_take(fast, half_head * f);
         s->rope_sin = pl_arena_take(fast, half_head * f);
+        if (p->format == PL_FORMAT_LLAMA2C_V2) { /* quantized inputs */
+            uint64_t gs = (uint64_t)p->group_size;
+            s->xq = pl_arena_take(fast, dim);
+            s->hq = pl_arena_take(fast, hidden);
+            s->xq_scales = pl_arena_take(fast, (dim / gs + 1u) * f);
+            s->hq_scales = pl_arena_take(fast, (hidden / gs + 1u) * f);
+        }
     }
     if (large) { /* KV cache: PSRAM on the board */
         s->key_cache = pl_arena_take(large, cache * f);
@@ -83,16 +90,54 @@ PL_HOT static void attention(const pl_model_info *p, pl_state *s, size_t layer_o
     }
 }
 
+/* A matrix-vector product's input: fp32, or (version 2) quantized once and
+ * used by every product that reads it, as runq.c does. */
+typedef struct {
+    const float *f;
+    const int8_t *q;
+    const float *scales;
+} pl_input;
+
+static pl_input prepare(const pl_weights *w, const float *x, int n, int8_t *q, float *scales) {
+    pl_input in;
+    in.f = x;
+    in.q = NULL;
+    in.scales = NULL;
+    if (w->quantized) {
+        pl_quantize(q, scales, x, n, w->group_size);
+        in.q = q;
+        in.scales = scales;
+    }
+    return in;
+}
+
+/* out[d] = layer `layer` of m (d x n) times the input. */
+static void linear(float *out, const pl_input *in, const pl_weights *w, const pl_matrices *m,
+                   int layer, int n, int d) {
+    if (w->quantized)
+        pl_matmul_q8(out, in->q, in->scales, pl_q8_of(m, layer), pl_q8_scales_of(m, layer), n, d,
+                     w->group_size);
+    else
+        pl_matmul(out, in->f, pl_f32_of(m, layer), n, d);
+}
+
 float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
                               pl_state *s, int token, int pos) {
     int dim = p->dim, hidden = p->hidden_dim, head_size = dim / p->n_heads;
     int kv_dim = dim / p->n_heads * p->n_kv_heads;
-    size_t dd = (size_t)dim * (size_t)dim, kd = (size_t)kv_dim * (size_t)dim;
-    size_t hd = (size_t)hidden * (size_t)dim;
     float *x = s->x;
+    pl_input in;
 
-    memcpy(x, w->token_embedding + (size_t)token * (size_t)dim,
-           (size_t)dim * sizeof(float));
+    if (w->quantized) {
+        /* runq.c dequantizes the whole table; one row is all a token needs */
+        size_t row = (size_t)token * (size_t)dim, gs = (size_t)w->group_size;
+        const int8_t *q = pl_q8_of(&w->embedding, 0);
+        const float *sc = pl_q8_scales_of(&w->embedding, 0);
+        for (int i = 0; i < dim; i++) x[i] = q[row + (size_t)i] * sc[(row + (size_t)i) / gs];
+    } else {
+        memcpy(x, pl_f32_of(&w->embedding, 0) + (size_t)token * (size_t)dim,
+               (size_t)dim * sizeof(float));
+    }
 
     /* The angles depend on the position and the pair only: once per token. */
     for (int k = 0; k < head_size / 2; k++) {
@@ -107,25 +152,30 @@ float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
         float *v = s->value_cache + layer_offset + (size_t)pos * (size_t)kv_dim;
 
         pl_rmsnorm(s->xb, x, w->rms_att + (size_t)l * (size_t)dim, dim);
-        pl_matmul(s->q, s->xb, w->wq + l * dd, dim, dim);
-        pl_matmul(k, s->xb, w->wk + l * kd, dim, kv_dim);
-        pl_matmul(v, s->xb, w->wv + l * kd, dim, kv_dim);
+        in = prepare(w, s->xb, dim, s->xq, s->xq_scales);
+        linear(s->q, &in, w, &w->wq, l, dim, dim);
+        linear(k, &in, w, &w->wk, l, dim, kv_dim);
+        linear(v, &in, w, &w->wv, l, dim, kv_dim);
         rope_rotate(s->q, dim, head_size, s->rope_cos, s->rope_sin);
         rope_rotate(k, kv_dim, head_size, s->rope_cos, s->rope_sin);
 
         attention(p, s, layer_offset, pos);
-        pl_matmul(s->xb2, s->xb, w->wo + l * dd, dim, dim);
+        in = prepare(w, s->xb, dim, s->xq, s->xq_scales);
+        linear(s->xb2, &in, w, &w->wo, l, dim, dim);
         pl_accumulate(x, s->xb2, dim);
 
         pl_rmsnorm(s->xb, x, w->rms_ffn + (size_t)l * (size_t)dim, dim);
-        pl_matmul(s->hb, s->xb, w->w1 + l * hd, dim, hidden);
-        pl_matmul(s->hb2, s->xb, w->w3 + l * hd, dim, hidden);
+        in = prepare(w, s->xb, dim, s->xq, s->xq_scales);
+        linear(s->hb, &in, w, &w->w1, l, dim, hidden);
+        linear(s->hb2, &in, w, &w->w3, l, dim, hidden);
         pl_swiglu(s->hb, s->hb2, hidden);
-        pl_matmul(s->xb, s->hb, w->w2 + l * hd, hidden, dim);
+        in = prepare(w, s->hb, hidden, s->hq, s->hq_scales);
+        linear(s->xb, &in, w, &w->w2, l, hidden, dim);
         pl_accumulate(x, s->xb, dim);
     }
 
     pl_rmsnorm(x, x, w->rms_final, dim);
-    pl_matmul(s->logits, x, w->wcls, dim, p->vocab_size);
+    in = prepare(w, x, dim, s->xq, s->xq_scales);
+    linear(s->logits, &in, w, &w->wcls, 0, dim, p->vocab_size);
     return s->logits;
 }

@@ -59,23 +59,39 @@ void *pl_arena_take(pl_arena *arena, uint64_t size);
 
 /* ---- model (pl_model.c) ------------------------------------------------ */
 
-/* Pointers into the blob, per tensor for all layers (layer l at l * stride). */
+/* One weight matrix per layer, read in place: layer l's starts at
+ * base + l * stride. fp32 values (versions 0 and 1), or int8 values followed
+ * by one fp32 scale per group of group_size values (version 2, runq.c's
+ * layout). */
 typedef struct {
-    const float *token_embedding; /* [vocab][dim] */
-    const float *rms_att;         /* [layers][dim] */
-    const float *rms_ffn;         /* [layers][dim] */
-    const float *rms_final;       /* [dim] */
-    const float *wq;              /* [layers][dim][dim] */
-    const float *wk;              /* [layers][kv_dim][dim] */
-    const float *wv;              /* [layers][kv_dim][dim] */
-    const float *wo;              /* [layers][dim][dim] */
-    const float *w1;              /* [layers][hidden][dim] */
-    const float *w2;              /* [layers][dim][hidden] */
-    const float *w3;              /* [layers][hidden][dim] */
-    const float *wcls;            /* [vocab][dim] */
+    const uint8_t *base;
+    size_t stride; /* bytes from one layer's matrix to the next */
+    size_t numel;  /* values per layer */
+} pl_matrices;
+
+typedef struct {
+    int quantized;  /* version 2 */
+    int group_size;
+    const float *rms_att;   /* [layers][dim] */
+    const float *rms_ffn;   /* [layers][dim] */
+    const float *rms_final; /* [dim] */
+    pl_matrices embedding;  /* [vocab][dim], one "layer" */
+    pl_matrices wq, wk, wv, wo; /* [dim][dim], [kv_dim][dim] x 2, [dim][dim] */
+    pl_matrices w1, w2, w3;     /* [hidden][dim], [dim][hidden], [hidden][dim] */
+    pl_matrices wcls;           /* [vocab][dim]: the embedding when shared */
 } pl_weights;
 
-/* Points w at the tensors of a validated fp32 checkpoint. */
+static inline const float *pl_f32_of(const pl_matrices *m, int layer) {
+    return (const float *)(const void *)(m->base + (size_t)layer * m->stride);
+}
+static inline const int8_t *pl_q8_of(const pl_matrices *m, int layer) {
+    return (const int8_t *)(m->base + (size_t)layer * m->stride);
+}
+static inline const float *pl_q8_scales_of(const pl_matrices *m, int layer) {
+    return (const float *)(const void *)(m->base + (size_t)layer * m->stride + m->numel);
+}
+
+/* Points w at the tensors of a validated checkpoint. */
 pl_status pl_model_map_weights(const void *model, const pl_model_info *info,
                                pl_weights *w, pl_error *err);
 
@@ -88,6 +104,8 @@ typedef struct {
     float *att;               /* [seq_len] scores of one head */
     float *logits;            /* [vocab] */
     float *rope_freq;         /* [head_size/2] fixed at open */
+    int8_t *xq, *hq;          /* [dim], [hidden] quantized inputs (version 2) */
+    float *xq_scales, *hq_scales; /* one per group */
     float *rope_cos, *rope_sin; /* [head_size/2] for the current position */
     float *key_cache;         /* [layers][seq_len][kv_dim] (large pool) */
     float *value_cache;       /* [layers][seq_len][kv_dim] (large pool) */
@@ -160,6 +178,11 @@ void pl_softmax(float *x, int size);
 void pl_matmul(float *out, const float *x, const float *w, int n, int d);
 void pl_swiglu(float *hb, const float *hb2, int size);
 void pl_accumulate(float *a, const float *b, int size);
+/* runq.c's symmetric int8 quantization of x[0..n) in groups (whole groups
+ * only, as runq.c), and its grouped int8 matrix-vector product. */
+void pl_quantize(int8_t *q, float *scales, const float *x, int n, int group_size);
+void pl_matmul_q8(float *out, const int8_t *xq, const float *xs, const int8_t *wq,
+                  const float *ws, int n, int d, int group_size);
 
 /* ---- the engine (pl_engine.c) ------------------------------------------ */
 

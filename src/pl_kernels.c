@@ -74,3 +74,44 @@ PL_HOT void pl_swiglu(float *hb, const float *hb2, int size) {
 void pl_accumulate(float *a, const float *b, int size) {
     for (int i = 0; i < size; i++) a[i] += b[i];
 }
+
+/* runq.c's quantize(): per group, scale = max|x| / 127 and q = round(x /
+ * scale), rounding halves away from zero (roundf is round() on a float,
+ * without a double). Only whole groups are written, as in runq.c. A group of
+ * zeros has scale 0; runq.c then converts NaN to int8, which on the PCs it
+ * runs on yields 0, and so does this. */
+PL_HOT void pl_quantize(int8_t *q, float *scales, const float *x, int n, int group_size) {
+    int groups = n / group_size;
+    for (int g = 0; g < groups; g++) {
+        const float *xg = x + g * group_size;
+        float wmax = 0.0f;
+        for (int i = 0; i < group_size; i++) {
+            float v = fabsf(xg[i]);
+            if (v > wmax) wmax = v;
+        }
+        float scale = wmax / 127.0f;
+        scales[g] = scale;
+        for (int i = 0; i < group_size; i++)
+            q[g * group_size + i] = scale == 0.0f ? 0 : (int8_t)roundf(xg[i] / scale);
+    }
+}
+
+/* runq.c's matmul(): out[i] = sum over whole groups of
+ * (float)(int32 dot of the group) * w_scale * x_scale, groups in order. The
+ * weight scale is the one of the group holding the chunk's first value
+ * (runq.c's indexing, which matters when n is not a multiple of the group
+ * size); a tail shorter than a group is skipped, as runq.c does. */
+PL_HOT void pl_matmul_q8(float *out, const int8_t *xq, const float *xs, const int8_t *wq,
+                         const float *ws, int n, int d, int group_size) {
+    for (int i = 0; i < d; i++) {
+        size_t in = (size_t)i * (size_t)n;
+        const int8_t *w = wq + in;
+        float val = 0.0f;
+        for (int j = 0; j + group_size <= n; j += group_size) {
+            int32_t ival = 0;
+            for (int k = 0; k < group_size; k++) ival += (int32_t)xq[j + k] * (int32_t)w[j + k];
+            val += ((float)ival) * ws[(in + (size_t)j) / (size_t)group_size] * xs[j / group_size];
+        }
+        out[i] = val;
+    }
+}

@@ -188,48 +188,65 @@ uint64_t pl_model_bytes_per_token(const pl_model_info *info) {
     return 4u * (row + n.norms + n.layer_matrices + classifier);
 }
 
+/* The next tensor of `layers` matrices of numel values each, at *p. */
+static pl_matrices take(const uint8_t **p, int layers, size_t numel, int quantized,
+                        int group_size) {
+    pl_matrices m;
+    m.base = *p;
+    m.numel = numel;
+    m.stride = quantized ? numel + numel / (size_t)group_size * sizeof(float)
+                         : numel * sizeof(float);
+    *p += m.stride * (size_t)layers;
+    return m;
+}
+
 pl_status pl_model_map_weights(const void *model, const pl_model_info *m,
                                pl_weights *w, pl_error *err) {
-    const float *p;
-    size_t dim = (size_t)m->dim, hidden = (size_t)m->hidden_dim;
-    size_t layers = (size_t)m->n_layers, vocab = (size_t)m->vocab_size;
+    const uint8_t *p;
+    size_t dim = (size_t)m->dim, hidden = (size_t)m->hidden_dim, vocab = (size_t)m->vocab_size;
     size_t kv_dim = dim * (size_t)m->n_kv_heads / (size_t)m->n_heads;
+    int L = m->n_layers, q = m->format == PL_FORMAT_LLAMA2C_V2, gs = m->group_size;
 
     if (((uintptr_t)model & 3u) != 0)
         return pl_fail(err, PL_ERR_ALIGNMENT,
                        "model must start on a 4-byte boundary (declare the array aligned(4))");
-    if (m->format == PL_FORMAT_LLAMA2C_V2)
+    /* Each int8 block is followed by its fp32 scales: a group size that is a
+     * multiple of 4 keeps every scale aligned (export.py uses 64 or 32). */
+    if (q && gs % 4 != 0)
         return pl_fail(err, PL_ERR_UNSUPPORTED,
-                       "int8 checkpoints (version 2) are not supported by this build yet");
-    p = (const float *)((const uint8_t *)model + m->weights_offset);
-    if (m->format == PL_FORMAT_LLAMA2C_V1) {
-        /* Version 1 writes the norms first, then the matrices. */
-        w->rms_att = p;   p += layers * dim;
-        w->rms_ffn = p;   p += layers * dim;
-        w->rms_final = p; p += dim;
-        w->token_embedding = p; p += vocab * dim;
-        w->wq = p; p += layers * dim * dim;
-        w->wk = p; p += layers * kv_dim * dim;
-        w->wv = p; p += layers * kv_dim * dim;
-        w->wo = p; p += layers * dim * dim;
-        w->w1 = p; p += layers * hidden * dim;
-        w->w2 = p; p += layers * dim * hidden;
-        w->w3 = p; p += layers * hidden * dim;
+                       "int8 group size %d is not a multiple of 4", gs);
+    memset(w, 0, sizeof *w);
+    w->quantized = q;
+    w->group_size = gs;
+    p = (const uint8_t *)model + m->weights_offset;
+    if (m->format == PL_FORMAT_LLAMA2C_V0) {
+        w->embedding = take(&p, 1, vocab * dim, 0, 0);
+        w->rms_att = (const float *)(const void *)p; p += (size_t)L * dim * 4;
+        w->wq = take(&p, L, dim * dim, 0, 0);
+        w->wk = take(&p, L, kv_dim * dim, 0, 0);
+        w->wv = take(&p, L, kv_dim * dim, 0, 0);
+        w->wo = take(&p, L, dim * dim, 0, 0);
+        w->rms_ffn = (const float *)(const void *)p; p += (size_t)L * dim * 4;
+        w->w1 = take(&p, L, hidden * dim, 0, 0);
+        w->w2 = take(&p, L, dim * hidden, 0, 0);
+        w->w3 = take(&p, L, hidden * dim, 0, 0);
+        w->rms_final = (const float *)(const void *)p; p += dim * 4;
+        p += (size_t)m->seq_len * (dim / (size_t)m->n_heads) * 4; /* old RoPE tables */
     } else {
-        w->token_embedding = p; p += vocab * dim;
-        w->rms_att = p; p += layers * dim;
-        w->wq = p; p += layers * dim * dim;
-        w->wk = p; p += layers * kv_dim * dim;
-        w->wv = p; p += layers * kv_dim * dim;
-        w->wo = p; p += layers * dim * dim;
-        w->rms_ffn = p; p += layers * dim;
-        w->w1 = p; p += layers * hidden * dim;
-        w->w2 = p; p += layers * dim * hidden;
-        w->w3 = p; p += layers * hidden * dim;
-        w->rms_final = p; p += dim;
-        p += (size_t)m->seq_len * (dim / (size_t)m->n_heads); /* old RoPE tables */
+        /* Versions 1 and 2 write the norms first, then the matrices. */
+        w->rms_att = (const float *)(const void *)p; p += (size_t)L * dim * 4;
+        w->rms_ffn = (const float *)(const void *)p; p += (size_t)L * dim * 4;
+        w->rms_final = (const float *)(const void *)p; p += dim * 4;
+        w->embedding = take(&p, 1, vocab * dim, q, gs);
+        w->wq = take(&p, L, dim * dim, q, gs);
+        w->wk = take(&p, L, kv_dim * dim, q, gs);
+        w->wv = take(&p, L, kv_dim * dim, q, gs);
+        w->wo = take(&p, L, dim * dim, q, gs);
+        w->w1 = take(&p, L, hidden * dim, q, gs);
+        w->w2 = take(&p, L, dim * hidden, q, gs);
+        w->w3 = take(&p, L, hidden * dim, q, gs);
     }
-    w->wcls = m->shared_classifier ? w->token_embedding : p;
+    w->wcls = m->shared_classifier ? w->embedding : take(&p, 1, vocab * dim, q, gs);
     return PL_OK;
 }
 

@@ -32,6 +32,7 @@ $FX model "$d/m1.bin" --seed 7 --version 1
 $FX model "$d/m0u.bin" --seed 7 --unshared
 $FX model "$d/m1u.bin" --seed 7 --unshared --version 1
 $FX model "$d/short.bin" --seq-len 8
+$FX model "$d/q8.bin" --seed 7 --version 2 --group-size 8
 $FX model "$d/big_vocab.bin" --vocab 1000
 $FX tokenizer "$d/tok.bin"
 $FX tokenizer "$d/tok0.bin" --nul
@@ -61,6 +62,12 @@ for flags in "-t 0 -n 30" "-s 11 -n 30 -t 0.9 -p 0.8" "-s 3 -n 25 -p 1 -i The"; 
     $P "$d/m1u.bin" -z "$d/tok.bin" $flags > "$d/b" 2>/dev/null
     expect_same "unshared v0 and v1 agree ($flags)" "$d/a" "$d/b"
 done
+
+# An int8 model (version 2) runs, and its story is repeatable for a seed.
+expect_exit 0 "int8 model" $P "$d/q8.bin" -z "$d/tok.bin" -s 4 -n 30 -i "Once upon a time"
+cp "$d/out" "$d/q8story"
+$P "$d/q8.bin" -z "$d/tok0.bin" -s 4 -n 30 -i "Once upon a time" > "$d/q8again" 2>/dev/null
+expect_same "int8: same seed, same story" "$d/q8story" "$d/q8again"
 
 # run.c's meanings: steps 0 or past the context mean the context.
 $P "$d/short.bin" -z "$d/tok.bin" -t 0 -n 0 > "$d/a" 2>/dev/null

@@ -1,4 +1,5 @@
 #include "fixtures.h"
+#include "quantize.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@ fx_model_spec fx_small_spec(void) {
     s.seq_len = 32;
     s.shared_classifier = 1;
     s.version = 0;
+    s.group_size = 0;
     s.seed = 1234;
     return s;
 }
@@ -59,7 +61,25 @@ static float *write_tensor(float *out, const fx_model_spec *s, int t) {
     return out + n;
 }
 
+/* Version 2: the same weights written as version 1, then quantized by the
+ * project's own quantizer (export.py's rules). */
+static uint8_t *fx_model_q8(const fx_model_spec *s, size_t *size) {
+    fx_model_spec v1 = *s;
+    size_t v1_size;
+    uint8_t *q = NULL;
+    pl_error err;
+    v1.version = 1;
+    uint8_t *fp32 = fx_model(&v1, &v1_size);
+    if (fp32 && pl_quantize_model(fp32, v1_size, s->group_size, &q, size, &err) != PL_OK) {
+        fprintf(stderr, "fixture: %s\n", err.message);
+        q = NULL;
+    }
+    free(fp32);
+    return q;
+}
+
 uint8_t *fx_model(const fx_model_spec *s, size_t *size) {
+    if (s->version == 2) return fx_model_q8(s, size);
     static const int v0_order[] = {T_EMB, T_RMS_ATT, T_WQ, T_WK, T_WV, T_WO, T_RMS_FFN,
                                    T_W1, T_W2, T_W3, T_RMS_FINAL};
     static const int v1_order[] = {T_RMS_ATT, T_RMS_FFN, T_RMS_FINAL, T_EMB, T_WQ, T_WK,

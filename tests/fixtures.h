@@ -16,7 +16,8 @@ extern "C" {
 typedef struct {
     int dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len;
     int shared_classifier;
-    int version;   /* 0 or 1 */
+    int version;   /* 0, 1 or 2 (int8, export.py's layout) */
+    int group_size; /* version 2: int8 group size (export.py's rule if 0) */
     uint32_t seed;
 } fx_model_spec;
 

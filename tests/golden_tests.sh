@@ -1,7 +1,9 @@
 #!/bin/sh
-# Byte-identical stdout against llama2.c's run.c for every `run` row of
-# ../shared/data/golden/cases.tsv. SKIPPED when ../shared is absent.
-# RUNNER lets the same cases run through another launcher (the M33 one).
+# Byte-identical stdout against llama2.c's run.c (fp32) and runq.c (int8)
+# for every row of ../shared/data/golden/cases.tsv. SKIPPED when ../shared is
+# absent.
+# RUNNER lets the same cases run through another launcher (the M33 one);
+# PROGRAMS limits the rows to those programs (run, runq).
 BUILD=${BUILD:-build}
 RUNNER=${RUNNER:-$BUILD/picollama}
 NAME=${NAME:-golden}
@@ -19,10 +21,7 @@ trap 'rm -rf "$out"' EXIT
 tab=$(printf '\t')
 while IFS="$tab" read -r id program model tokenizer flags; do
     case "$id" in '#'*|'') continue ;; esac
-    if [ "$program" != run ]; then
-        # runq rows (int8) run only where the build supports version 2
-        if [ -z "$PICOLLAMA_INT8" ]; then skip=$((skip + 1)); continue; fi
-    fi
+    case " ${PROGRAMS:-run runq} " in *" $program "*) ;; *) skip=$((skip + 1)); continue ;; esac
     eval "set -- $flags"
     if "$RUNNER" "$M/$model" -z "$M/$tokenizer" "$@" > "$out/$id.txt" 2> "$out/$id.err" \
         && cmp -s "$out/$id.txt" "$G/$id.txt"; then

@@ -3,7 +3,7 @@
  * command-line and emulator tests and the benchmarks.
  *   make_fixture model OUT [--dim N --hidden N --layers N --heads N
  *                           --kv-heads N --vocab N --seq-len N --seed N
- *                           --version 0|1 --unshared]
+ *                           --version 0|1|2 --group-size N --unshared]
  *   make_fixture tokenizer OUT [--vocab N] [--nul]
  *   make_fixture corpus OUT [--bytes N] [--seed N]
  *   make_fixture fuzz-seed OUT   (a valid input for tests/fuzz_engine.c)
@@ -40,6 +40,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--seq-len")) s.seq_len = v;
         else if (!strcmp(a, "--seed")) s.seed = (uint32_t)v;
         else if (!strcmp(a, "--version")) s.version = v;
+        else if (!strcmp(a, "--group-size")) s.group_size = v;
         else if (!strcmp(a, "--bytes")) corpus_bytes = v;
         else return usage();
         i++;

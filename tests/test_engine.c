@@ -133,6 +133,28 @@ static void test_memory_plan(void) {
     free_blobs(&b);
 }
 
+static void test_int8_group_sizes(void) {
+    /* Version 2 runs; a group size that is not a multiple of 4 would leave
+     * the scales unaligned and is refused with its own status. */
+    for (int gs = 2; gs <= 16; gs *= 2) {
+        fx_model_spec spec = fx_small_spec();
+        spec.version = 2;
+        spec.group_size = gs;
+        blobs b = make_blobs(spec);
+        pl_platform platform = pl_host_platform(NULL);
+        pl_engine *e = NULL;
+        pl_error err;
+        pl_status st = pl_open(&e, b.model, b.msize, b.tok, b.tsize, NULL, &platform, &err);
+        if (gs % 4 == 0) {
+            CHECK_STATUS(st, PL_OK, err);
+        } else {
+            CHECK_STATUS(st, PL_ERR_UNSUPPORTED, err);
+        }
+        pl_close(e);
+        free_blobs(&b);
+    }
+}
+
 static void test_alignment(void) {
     blobs b = make_blobs(fx_small_spec());
     pl_platform platform = pl_host_platform(NULL);
@@ -301,6 +323,7 @@ static void test_stops_on_bos(void) {
 int main(void) {
     test_memory_plan();
     test_alignment();
+    test_int8_group_sizes();
     test_generation();
     test_stops_on_bos();
     return pl_test_report("test_engine");

@@ -14,9 +14,23 @@
 
 /* ---- reference, double precision ---------------------------------------- */
 
+/* The fp32 tensors, each as one array over all layers. */
+typedef struct {
+    const float *token_embedding, *rms_att, *rms_ffn, *rms_final;
+    const float *wq, *wk, *wv, *wo, *w1, *w2, *w3, *wcls;
+} ref_weights;
+
+static ref_weights ref_weights_of(const pl_weights *w) {
+    ref_weights r = {pl_f32_of(&w->embedding, 0), w->rms_att, w->rms_ffn, w->rms_final,
+                     pl_f32_of(&w->wq, 0), pl_f32_of(&w->wk, 0), pl_f32_of(&w->wv, 0),
+                     pl_f32_of(&w->wo, 0), pl_f32_of(&w->w1, 0), pl_f32_of(&w->w2, 0),
+                     pl_f32_of(&w->w3, 0), pl_f32_of(&w->wcls, 0)};
+    return r;
+}
+
 typedef struct {
     int dim, hidden, layers, heads, kv_heads, vocab, seq;
-    const pl_weights *w;
+    const ref_weights *w;
     double *kcache, *vcache; /* [layers][seq][kv_dim] */
 } ref_model;
 
@@ -47,7 +61,7 @@ static void ref_rope(double *v, int n, int head_size, int pos) {
 
 static void ref_forward(ref_model *m, int token, int pos, double *logits) {
     int D = m->dim, H = m->hidden, hs = D / m->heads, kvd = hs * m->kv_heads;
-    const pl_weights *w = m->w;
+    const ref_weights *w = m->w;
     double *x = calloc((size_t)D, sizeof(double)), *xn = calloc((size_t)D, sizeof(double));
     double *q = calloc((size_t)D, sizeof(double)), *att_out = calloc((size_t)D, sizeof(double));
     double *tmp = calloc((size_t)D, sizeof(double)), *h1 = calloc((size_t)H, sizeof(double));
@@ -116,8 +130,9 @@ static double max_error(fx_model_spec s) {
     pl_engine *e = open_model(&s, &model, &tok);
     if (!e) return 1e9;
     int kvd = s.dim / s.n_heads * s.n_kv_heads;
+    ref_weights rw = ref_weights_of(&e->weights);
     ref_model r = {s.dim, s.hidden_dim, s.n_layers, s.n_heads, s.n_kv_heads, s.vocab_size,
-                   s.seq_len, &e->weights,
+                   s.seq_len, &rw,
                    calloc((size_t)s.n_layers * s.seq_len * kvd, sizeof(double)),
                    calloc((size_t)s.n_layers * s.seq_len * kvd, sizeof(double))};
     double *want = calloc((size_t)s.vocab_size, sizeof(double)), worst = 0;
@@ -212,8 +227,141 @@ static void test_kernels(void) {
     CHECK(v[3] > 0.999f && v[0] <= v[1] && v[1] <= v[2]);
 }
 
+/* ---- int8 (version 2): runq.c's forward pass, transcribed plainly ------ */
+
+static void q8_quantize(int8_t *q, float *sc, const float *x, int n, int gs) {
+    for (int g = 0; g < n / gs; g++) {
+        float wmax = 0.0f;
+        for (int i = 0; i < gs; i++) {
+            float v = fabsf(x[g * gs + i]);
+            if (v > wmax) wmax = v;
+        }
+        float scale = wmax / 127.0f;
+        sc[g] = scale;
+        for (int i = 0; i < gs; i++) q[g * gs + i] = scale == 0.0f ? 0 : (int8_t)round((double)(x[g * gs + i] / scale));
+    }
+}
+
+static void q8_matmul(float *out, const int8_t *xq, const float *xs, const int8_t *wq, const float *ws,
+                      int n, int d, int gs) {
+    for (int i = 0; i < d; i++) {
+        int in = i * n;
+        float val = 0.0f;
+        for (int j = 0; j <= n - gs; j += gs) {
+            int32_t ival = 0;
+            for (int k = 0; k < gs; k++) ival += ((int32_t)xq[j + k]) * ((int32_t)wq[in + j + k]);
+            val += ((float)ival) * ws[(in + j) / gs] * xs[j / gs];
+        }
+        out[i] = val;
+    }
+}
+
+/* One whole forward pass in runq.c's order; kv caches [L][seq][kvd]. */
+static void q8_forward(const pl_weights *w, const fx_model_spec *s, float *kc, float *vc,
+                       int token, int pos, float *logits) {
+    int D = s->dim, H = s->hidden_dim, hs = D / s->n_heads, kvd = hs * s->n_kv_heads, gs = w->group_size;
+    float x[64], xb[64], xb2[64], q[64], hb[128], hb2[128], att[64], xs[64], hsc[128];
+    int8_t xq[64], hq[128];
+    memset(hq, 0, sizeof hq);
+    const int8_t *eq = pl_q8_of(&w->embedding, 0);
+    const float *es = pl_q8_scales_of(&w->embedding, 0);
+    for (int i = 0; i < D; i++) x[i] = eq[token * D + i] * es[(token * D + i) / gs];
+    for (int l = 0; l < s->n_layers; l++) {
+        float ss = 0.0f;
+        for (int i = 0; i < D; i++) ss += x[i] * x[i];
+        ss = 1.0f / sqrtf(ss / (float)D + 1e-5f);
+        for (int i = 0; i < D; i++) xb[i] = w->rms_att[l * D + i] * (ss * x[i]);
+        q8_quantize(xq, xs, xb, D, gs);
+        float *k = kc + ((size_t)l * s->seq_len + pos) * kvd, *v = vc + ((size_t)l * s->seq_len + pos) * kvd;
+        q8_matmul(q, xq, xs, pl_q8_of(&w->wq, l), pl_q8_scales_of(&w->wq, l), D, D, gs);
+        q8_matmul(k, xq, xs, pl_q8_of(&w->wk, l), pl_q8_scales_of(&w->wk, l), D, kvd, gs);
+        q8_matmul(v, xq, xs, pl_q8_of(&w->wv, l), pl_q8_scales_of(&w->wv, l), D, kvd, gs);
+        for (int i = 0; i < D; i += 2) {
+            float freq = 1.0f / powf(10000.0f, (float)(i % hs) / (float)hs);
+            float fcr = cosf((float)pos * freq), fci = sinf((float)pos * freq);
+            for (int r = 0; r < (i < kvd ? 2 : 1); r++) {
+                float *vec = r == 0 ? q : k, v0 = vec[i], v1 = vec[i + 1];
+                vec[i] = v0 * fcr - v1 * fci;
+                vec[i + 1] = v0 * fci + v1 * fcr;
+            }
+        }
+        for (int h = 0; h < s->n_heads; h++) {
+            int g = h / (s->n_heads / s->n_kv_heads);
+            for (int t = 0; t <= pos; t++) {
+                float sc = 0.0f;
+                for (int i = 0; i < hs; i++) sc += q[h * hs + i] * kc[((size_t)l * s->seq_len + t) * kvd + g * hs + i];
+                att[t] = sc / sqrtf((float)hs);
+            }
+            pl_softmax(att, pos + 1);
+            for (int i = 0; i < hs; i++) xb[h * hs + i] = 0.0f;
+            for (int t = 0; t <= pos; t++)
+                for (int i = 0; i < hs; i++) xb[h * hs + i] += att[t] * vc[((size_t)l * s->seq_len + t) * kvd + g * hs + i];
+        }
+        q8_quantize(xq, xs, xb, D, gs);
+        q8_matmul(xb2, xq, xs, pl_q8_of(&w->wo, l), pl_q8_scales_of(&w->wo, l), D, D, gs);
+        for (int i = 0; i < D; i++) x[i] += xb2[i];
+        ss = 0.0f;
+        for (int i = 0; i < D; i++) ss += x[i] * x[i];
+        ss = 1.0f / sqrtf(ss / (float)D + 1e-5f);
+        for (int i = 0; i < D; i++) xb[i] = w->rms_ffn[l * D + i] * (ss * x[i]);
+        q8_quantize(xq, xs, xb, D, gs);
+        q8_matmul(hb, xq, xs, pl_q8_of(&w->w1, l), pl_q8_scales_of(&w->w1, l), D, H, gs);
+        q8_matmul(hb2, xq, xs, pl_q8_of(&w->w3, l), pl_q8_scales_of(&w->w3, l), D, H, gs);
+        for (int i = 0; i < H; i++) {
+            float val = hb[i];
+            val *= (1.0f / (1.0f + expf(-val)));
+            hb[i] = val * hb2[i];
+        }
+        q8_quantize(hq, hsc, hb, H, gs);
+        q8_matmul(xb, hq, hsc, pl_q8_of(&w->w2, l), pl_q8_scales_of(&w->w2, l), H, D, gs);
+        for (int i = 0; i < D; i++) x[i] += xb[i];
+    }
+    float ss = 0.0f;
+    for (int i = 0; i < D; i++) ss += x[i] * x[i];
+    ss = 1.0f / sqrtf(ss / (float)D + 1e-5f);
+    for (int i = 0; i < D; i++) x[i] = w->rms_final[i] * (ss * x[i]);
+    q8_quantize(xq, xs, x, D, gs);
+    q8_matmul(logits, xq, xs, pl_q8_of(&w->wcls, 0), pl_q8_scales_of(&w->wcls, 0), D, s->vocab_size, gs);
+}
+
+static void test_int8_matches_runq(void) {
+    /* hidden 44 with groups of 8: the feed-forward's last 4 values fall
+     * outside the whole groups, and w2's rows straddle groups, the two
+     * corners where runq.c's indexing decides the result. Bit-exact: the
+     * same operations in the same order. */
+    for (int shared = 0; shared <= 1; shared++) {
+        fx_model_spec s = fx_small_spec();
+        s.version = 2;
+        s.group_size = 8;
+        s.hidden_dim = 44;
+        s.shared_classifier = shared;
+        uint8_t *model, *tok;
+        pl_engine *e = open_model(&s, &model, &tok);
+        CHECK(e != NULL);
+        if (!e) continue;
+        int kvd = s.dim / s.n_heads * s.n_kv_heads, differ = 0;
+        float *kc = calloc((size_t)s.n_layers * s.seq_len * kvd, sizeof(float));
+        float *vc = calloc((size_t)s.n_layers * s.seq_len * kvd, sizeof(float));
+        float *want = calloc((size_t)s.vocab_size, sizeof(float));
+        for (int pos = 0; pos < s.seq_len; pos++) {
+            int token = (pos * 31 + 5) % s.vocab_size;
+            const float *got = pl_forward(e, token, pos);
+            q8_forward(&e->weights, &s, kc, vc, token, pos, want);
+            differ += memcmp(got, want, sizeof(float) * (size_t)s.vocab_size) != 0;
+        }
+        CHECK_EQ_INT(differ, 0);
+        free(kc);
+        free(vc);
+        free(want);
+        pl_close(e);
+        free(model);
+        free(tok);
+    }
+}
+
 int main(void) {
     test_kernels();
+    test_int8_matches_runq();
     test_against_reference();
     test_versions_bit_identical();
     return pl_test_report("test_forward");

@@ -41,6 +41,16 @@ check "awk -v x='$bpb' 'BEGIN { exit !(x > 0 && x < 1.5) }'" "the tiny model pre
 printf 'Once upon a time, there was a little dog.\n<|endoftext|>\nTom saw a big red ball.' > "$d/two.txt"
 check "$P eval $d/two.txt 2>/dev/null | grep -q '^eval: 2 documents, .*bits_per_byte='" "eval without a model scores the built-in one"
 
+# quantize: fp32 to int8 (version 2); the result runs and scores close to
+# the fp32 model; an int8 model is not quantized again.
+check "$P quantize $d/m.bin $d/q.bin 2>/dev/null" "quantize runs"
+check "$P inspect $d/q.bin -z $d/tok.bin | grep -q 'version 2 (ak42, int8 groups)'" "quantize writes version 2"
+check "$P $d/q.bin -z $d/tok.bin -n 40 -s 1 > $d/qstory 2>/dev/null && test -s $d/qstory" "the int8 model tells a story"
+qbpb=$($P eval $d/q.bin -z $d/tok.bin $d/valid.txt 2>/dev/null | sed 's/.*bits_per_byte=//')
+# int8 weights and activations cost a little: within 0.1 bits per byte here
+check "awk -v a='$bpb' -v b='$qbpb' 'BEGIN { exit !(b > 0 && b - a < 0.1) }'" "the int8 model scores close to fp32 ($bpb -> $qbpb)"
+check "! $P quantize $d/q.bin $d/qq.bin 2>/dev/null" "an int8 model is refused"
+
 # tokenizer conversions tell the same story, and the indexed form needs no
 # RAM for the vocabulary.
 for format in indexed tokenizer0 plain; do

@@ -57,5 +57,6 @@ int pl_bpe_train(const char *corpus_path, int vocab_size, const char *out, uint6
 int pl_cmd_train(int argc, char **argv);
 int pl_cmd_eval(int argc, char **argv);
 int pl_cmd_tokenizer(int argc, char **argv);
+int pl_cmd_quantize(int argc, char **argv);
 
 #endif

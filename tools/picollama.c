@@ -15,5 +15,6 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "train") == 0) return pl_cmd_train(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "eval") == 0) return pl_cmd_eval(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "tokenizer") == 0) return pl_cmd_tokenizer(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "quantize") == 0) return pl_cmd_quantize(argc - 1, argv + 1);
     return pl_cmd_run(argc, argv);
 }

@@ -20,10 +20,13 @@ run() { # run NAME MODEL TOKENIZER
 
 if [ -f "$SHARED/data/models/stories260K.bin" ]; then
     run stories260K "$SHARED/data/models/stories260K.bin" "$SHARED/data/models/tok512.bin"
+    run "stories260K in int8 (karpathy's stories260K_q80.bin)" "$SHARED/data/models/stories260K_q80.bin" "$SHARED/data/models/tok512.bin"
 else
     echo "== stories260K: SKIPPED (no $SHARED/data/models)"
 fi
 run "the built-in model (models/stories.bin)" "$ROOT/models/stories.bin" "$ROOT/models/stories-tok.bin"
+$B/picollama quantize "$ROOT/models/stories.bin" "$d/stories-q8.bin" 2>/dev/null
+run "the built-in model in int8 (picollama quantize, group size 64)" "$d/stories-q8.bin" "$ROOT/models/stories-tok.bin"
 $B/tests/make_fixture model "$d/orig14mb.bin" --dim 96 --hidden 256 --layers 5 --heads 6 \
     --kv-heads 6 --vocab 32000 --seq-len 256 --seed 1
 $B/tests/make_fixture tokenizer "$d/tok32000.bin" --vocab 32000

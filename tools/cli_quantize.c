@@ -1,0 +1,44 @@
+/* `picollama quantize IN.bin OUT.bin [--group-size N]`: fp32 to int8. */
+#include "cli.h"
+#include "host_platform.h"
+#include "quantize.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int pl_cmd_quantize(int argc, char **argv) {
+    const char *in = NULL, *out = NULL;
+    int gs = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--group-size") && i + 1 < argc) gs = atoi(argv[++i]);
+        else if (!in) in = argv[i];
+        else if (!out) out = argv[i];
+        else in = NULL, i = argc;
+    }
+    if (!in || !out) {
+        fprintf(stderr, "usage: picollama quantize IN.bin OUT.bin [--group-size N]\n");
+        return PL_EXIT_USAGE;
+    }
+    pl_host_file f;
+    int rc = pl_open_input(&f, "model", in);
+    if (rc) return rc;
+    uint8_t *q;
+    size_t qsize;
+    pl_error err;
+    if (pl_quantize_model(f.data, f.size, gs, &q, &qsize, &err) != PL_OK) {
+        rc = pl_report(&err);
+    } else {
+        FILE *o = fopen(out, "wb");
+        if (!o || fwrite(q, 1, qsize, o) != qsize || fclose(o) != 0) {
+            fprintf(stderr, "picollama: cannot write %s\n", out);
+            rc = PL_EXIT_NOINPUT;
+        } else {
+            fprintf(stderr, "quantize: %s (%lu bytes) -> %s (%lu bytes, int8 version 2)\n", in,
+                    (unsigned long)f.size, out, (unsigned long)qsize);
+        }
+        free(q);
+    }
+    pl_host_file_close(&f);
+    return rc;
+}
