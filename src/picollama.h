@@ -214,8 +214,10 @@ pl_status pl_generate(pl_engine *engine, const char *prompt,
 /* ---- lower level, for tools and tests ---------------------------------- */
 
 /* Encodes text as run.c does (optional BOS, dummy-prefix space, byte
- * fallback, best-score merges) into tokens[0..*n_tokens). capacity must be at
- * least strlen(text) + 3; text longer than the prompt scratch is refused. */
+ * fallback, best-score merges) into tokens[0..*n_tokens). The count never
+ * exceeds strlen(text) + 3, so that capacity always suffices (a smaller one
+ * that does not fit is PL_ERR_ARGUMENT); text longer than the prompt scratch
+ * reserved at open is PL_ERR_PROMPT_TOO_LONG. */
 pl_status pl_encode(pl_engine *engine, const char *text, int add_bos,
                     int *tokens, int capacity, int *n_tokens, pl_error *err);
 
@@ -223,8 +225,10 @@ pl_status pl_encode(pl_engine *engine, const char *text, int add_bos,
  * nothing). The pointer is valid until the next call. */
 const char *pl_decode(pl_engine *engine, int prev_token, int token);
 
-/* One forward pass: the logits (vocab_size floats) for token at pos. Returns
- * NULL when token or pos is out of range. */
+/* One forward pass: the logits (vocab_size floats) for token at pos, valid
+ * until the next call. It writes pos's keys and values into the KV cache and
+ * attends to positions 0..pos, so positions go in order from 0 (as
+ * pl_generate runs them). Returns NULL when token or pos is out of range. */
 float *pl_forward(pl_engine *engine, int token, int pos);
 
 #ifdef __cplusplus
