@@ -62,6 +62,23 @@ plain=$($P inspect $d/m.bin -z $d/tok.bin | sed -n 's/.*tokenizer index \([0-9]*
 indexed=$($P inspect $d/m.bin -z $d/tok.indexed | sed -n 's/.*tokenizer index \([0-9]*\).*/\1/p')
 check "test $((plain - indexed)) -eq $((400 * 6))" "the indexed tokenizer saves 6 bytes a token ($plain -> $indexed)"
 
+check "$P tokenizer $d/tok.indexed $d/tok.back --format plain 2>/dev/null && cmp -s $d/tok.back $d/tok.bin" "indexed converts back to the original tokenizer.bin, byte for byte"
+
+# A hostile indexed tokenizer is refused at open (8: PL_ERR_TOKENIZER_FORMAT,
+# 9: truncated): an offset that does not match its record, a sorted table out
+# of order, a file cut inside its index.
+corrupt() { # corrupt IN OUT OFFSET BYTES(printf format)
+    cp "$1" "$2"
+    printf "$4" | dd of="$2" bs=1 seek="$3" conv=notrunc 2>/dev/null
+}
+corrupt $d/tok.indexed $d/bad_offset.tok 16 '\377'
+sorted=$((16 + 4 * 400))
+corrupt $d/tok.indexed $d/bad_order.tok $sorted '\377\000\377\000'
+head -c 1000 $d/tok.indexed > $d/cut.tok
+$P $d/m.bin -z $d/bad_offset.tok -n 5 >/dev/null 2>&1; check "test $? -eq 8" "an index offset that misses its record is PL_ERR_TOKENIZER_FORMAT"
+$P $d/m.bin -z $d/bad_order.tok -n 5 >/dev/null 2>&1; check "test $? -eq 8" "a sorted index out of order is PL_ERR_TOKENIZER_FORMAT"
+$P $d/m.bin -z $d/cut.tok -n 5 >/dev/null 2>&1; check "test $? -eq 9" "an index cut short is PL_ERR_TOKENIZER_TRUNCATED"
+
 # header: the bytes, as little-endian words, with the exact length.
 check "$P header $d/tok.bin $d/tok.h --name my_tok" "header runs"
 check "grep -q 'static const size_t my_tok_len = $(wc -c < $d/tok.bin);' $d/tok.h" "header records the length"

@@ -14,7 +14,10 @@ int pl_cmd_quantize(int argc, char **argv) {
         if (!strcmp(argv[i], "--group-size") && i + 1 < argc) gs = atoi(argv[++i]);
         else if (!in) in = argv[i];
         else if (!out) out = argv[i];
-        else in = NULL, i = argc;
+        else {
+            in = NULL; /* a third file name: say how to call it */
+            break;
+        }
     }
     if (!in || !out) {
         fprintf(stderr, "usage: picollama quantize IN.bin OUT.bin [--group-size N]\n");

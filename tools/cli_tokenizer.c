@@ -23,7 +23,10 @@ int pl_cmd_tokenizer(int argc, char **argv) {
         if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
         else if (!in) in = argv[i];
         else if (!out) out = argv[i];
-        else in = NULL, out = NULL, i = argc;
+        else {
+            in = NULL; /* a third file name: say how to call it */
+            break;
+        }
     }
     if (!in || !out || (strcmp(format, "indexed") && strcmp(format, "tokenizer0") && strcmp(format, "plain"))) {
         fprintf(stderr, "usage: picollama tokenizer IN OUT [--format indexed|tokenizer0|plain]\n");

@@ -10,6 +10,11 @@ int pl_tool_tokenizer_entries(const char *path) {
     const uint8_t *b = (const uint8_t *)f.data;
     size_t off = 4;
     int n = 0;
+    if (f.size >= 16 && (uint32_t)pl_read_i32(b) == 0x31544C50u) { /* indexed: "PLT1" */
+        n = pl_read_i32(b + 4);
+        pl_host_file_close(&f);
+        return n;
+    }
     /* plain records; a NUL-terminated file is counted the same way by
      * trying both and keeping the reading that ends exactly at the end */
     for (int nul = 0; nul <= 1; nul++) {
