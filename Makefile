@@ -16,17 +16,17 @@ CFLAGS  := $(OPT) -std=c99 $(WARN) -ffp-contract=off
 LDLIBS  := -lm
 
 BUILD   ?= build
-SRC     := $(wildcard src/*.c)
+SRC     := $(wildcard src/*.c src/kernels/*.c)
 TOOLS   := $(wildcard tools/*.c)
 TESTS   := test_model test_tokenizer test_sampler test_forward test_engine test_trainer test_bpe
-HDRS    := $(wildcard src/*.h tools/*.h tests/*.h)
+HDRS    := $(wildcard src/*.h src/kernels/*.h tools/*.h tests/*.h)
 
 ENGINE_OBJ := $(SRC:src/%.c=$(BUILD)/obj/src/%.o)
 TOOL_OBJ   := $(TOOLS:tools/%.c=$(BUILD)/obj/tools/%.o)
 HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
 FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o $(BUILD)/obj/tools/quantize.o
 
-.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 arduino models clean
+.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 arduino models clean check-math
 all: $(BUILD)/picollama
 
 # The built-in model's headers (committed) from its binaries in models/:
@@ -111,8 +111,17 @@ arduino: $(ARDUINO)/stamp
 
 TEST_BINS := $(TESTS:%=$(BUILD)/tests/%) $(BUILD)/tests/make_fixture $(ARDUINO)/stamp
 
+# The command line with the C library's expf/sinf/cosf/powf instead of the
+# engine's correctly rounded ones: the golden tests show with it that the C
+# library's rounding is the only difference from llama2.c's stories.
+LIBM_BUILD := build/libm
+$(LIBM_BUILD)/picollama: $(SRC) $(TOOLS) $(HDRS)
+	@mkdir -p $(@D)
+	$(CC) -O2 -std=c99 $(WARN) -ffp-contract=off -D_POSIX_C_SOURCE=200809L -DPL_LIBM_MATH -Isrc -Itools \
+	    $(SRC) $(TOOLS) $(LDLIBS) -lpthread -o $@
+
 # One build's tests: the unit programs, then the command line and goldens.
-test-unit: $(BUILD)/picollama $(TEST_BINS)
+test-unit: $(BUILD)/picollama $(TEST_BINS) $(LIBM_BUILD)/picollama
 	@BUILD=$(BUILD) sh tests/run_suite.sh $(TESTS)
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
@@ -122,6 +131,14 @@ test-sanitize:
 
 test:
 	@sh tests/run_all.sh
+
+# Every float input of the engine's expf, sine/cosine and power against the
+# C library's long double functions: minutes, so not part of make test.
+check-math: $(SRC) tests/check_math.c $(HDRS)
+	@mkdir -p $(BUILD)
+	$(CC) -O2 -std=c99 $(WARN) -ffp-contract=off -D_POSIX_C_SOURCE=200809L -Isrc tests/check_math.c \
+	    src/kernels/pl_math.c -lm -lpthread -o $(BUILD)/check_math
+	@$(BUILD)/check_math
 
 bench: $(BUILD)/picollama
 	@sh tools/bench_host.sh

@@ -89,6 +89,12 @@ uint64_t pl_model_parameter_count(const pl_model_info *info);
  * row of the embedding table and the whole classifier. */
 uint64_t pl_model_bytes_per_token(const pl_model_info *info);
 
+/* 1 when the file is a version-2 checkpoint whose group size does not
+ * divide hidden_dim: llama2.c's runq.c then skips the tail of every w2 row
+ * and misreads later scales. The engine computes such files correctly, so
+ * their stories differ from runq.c's. */
+int pl_model_runq_mishandles(const pl_model_info *info);
+
 /* KV-cache bytes one forward pass at pos reads (every query head reads its
  * kv head's keys and values for positions 0..pos) and writes (this
  * position's keys and values). */

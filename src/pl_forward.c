@@ -6,7 +6,7 @@
  */
 #include "pl_internal.h"
 
-#include <math.h>
+#include <math.h> /* sqrtf: IEEE, correctly rounded everywhere */
 
 void pl_state_layout(pl_state *s, const pl_model_info *p, pl_arena *fast,
                      pl_arena *large) {
@@ -28,12 +28,11 @@ void pl_state_layout(pl_state *s, const pl_model_info *p, pl_arena *fast,
         s->rope_freq = pl_arena_take(fast, half_head * f);
         s->rope_cos = pl_arena_take(fast, half_head * f);
         s->rope_sin = pl_arena_take(fast, half_head * f);
-        if (p->format == PL_FORMAT_LLAMA2C_V2) { /* quantized inputs */
-            uint64_t gs = (uint64_t)p->group_size;
-            s->xq = pl_arena_take(fast, dim);
-            s->hq = pl_arena_take(fast, hidden);
-            s->xq_scales = pl_arena_take(fast, (dim / gs + 1u) * f);
-            s->hq_scales = pl_arena_take(fast, (hidden / gs + 1u) * f);
+        if (p->group_size > 0) { /* int8 inputs: one scratch serves every product */
+            uint64_t n = dim > hidden ? dim : hidden, gs = (uint64_t)p->group_size;
+            s->in.q8_values = pl_arena_take(fast, n);
+            s->in.q8_scales = pl_arena_take(fast, (n + gs - 1u) / gs * f);
+            s->in.q8_wide = pl_arena_take(fast, PLK_Q8_WIDE_BYTES(n));
         }
     }
     if (large) { /* KV cache: PSRAM on the board */
@@ -47,7 +46,7 @@ void pl_state_init(pl_state *s, const pl_model_info *p) {
     /* run.c recomputes this power for every pair of every layer of every
      * token; it depends only on the pair's place in the head. */
     for (int i = 0; i < head_size; i += 2)
-        s->rope_freq[i / 2] = 1.0f / powf(10000.0f, (float)i / (float)head_size);
+        s->rope_freq[i / 2] = 1.0f / pl_pow10000f((float)i / (float)head_size);
 }
 
 /* Rotates pairs (v[i], v[i+1]) of each head by the position's angles. */
@@ -60,6 +59,10 @@ static void rope_rotate(float *v, int size, int head_size, const float *cos_t,
         v[i] = v0 * fcr - v1 * fci;
         v[i + 1] = v0 * fci + v1 * fcr;
     }
+}
+
+static void accumulate(float *a, const float *b, int size) {
+    for (int i = 0; i < size; i++) a[i] += b[i];
 }
 
 PL_HOT static void attention(const pl_model_info *p, pl_state *s, size_t layer_offset,
@@ -79,7 +82,7 @@ PL_HOT static void attention(const pl_model_info *p, pl_state *s, size_t layer_o
             for (int i = 0; i < head_size; i++) score += q[i] * k[i];
             att[t] = score / scale_div;
         }
-        pl_softmax(att, pos + 1);
+        plk_softmax(att, pos + 1);
         float *xb = s->xb + h * head_size;
         memset(xb, 0, (size_t)head_size * sizeof(float));
         for (int t = 0; t <= pos; t++) {
@@ -90,92 +93,50 @@ PL_HOT static void attention(const pl_model_info *p, pl_state *s, size_t layer_o
     }
 }
 
-/* A matrix-vector product's input: fp32, or (version 2) quantized once and
- * used by every product that reads it, as runq.c does. */
-typedef struct {
-    const float *f;
-    const int8_t *q;
-    const float *scales;
-} pl_input;
-
-static pl_input prepare(const pl_weights *w, const float *x, int n, int8_t *q, float *scales) {
-    pl_input in;
-    in.f = x;
-    in.q = NULL;
-    in.scales = NULL;
-    if (w->quantized) {
-        pl_quantize(q, scales, x, n, w->group_size);
-        in.q = q;
-        in.scales = scales;
-    }
-    return in;
-}
-
-/* out[d] = layer `layer` of m (d x n) times the input. */
-static void linear(float *out, const pl_input *in, const pl_weights *w, const pl_matrices *m,
-                   int layer, int n, int d) {
-    if (w->quantized)
-        pl_matmul_q8(out, in->q, in->scales, pl_q8_of(m, layer), pl_q8_scales_of(m, layer), n, d,
-                     w->group_size);
-    else
-        pl_matmul(out, in->f, pl_f32_of(m, layer), n, d);
-}
-
 float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
                               pl_state *s, int token, int pos) {
     int dim = p->dim, hidden = p->hidden_dim, head_size = dim / p->n_heads;
     int kv_dim = dim / p->n_heads * p->n_kv_heads;
     float *x = s->x;
-    pl_input in;
+    pl_input *in = &s->in;
 
-    if (w->quantized) {
-        /* runq.c dequantizes the whole table; one row is all a token needs */
-        size_t row = (size_t)token * (size_t)dim, gs = (size_t)w->group_size;
-        const int8_t *q = pl_q8_of(&w->embedding, 0);
-        const float *sc = pl_q8_scales_of(&w->embedding, 0);
-        for (int i = 0; i < dim; i++) x[i] = q[row + (size_t)i] * sc[(row + (size_t)i) / gs];
-    } else {
-        memcpy(x, pl_f32_of(&w->embedding, 0) + (size_t)token * (size_t)dim,
-               (size_t)dim * sizeof(float));
-    }
+    /* runq.c dequantizes the whole table; one row is all a token needs */
+    pl_wtypes[w->embedding.type].read_row(x, &w->embedding, token);
 
     /* The angles depend on the position and the pair only: once per token. */
-    for (int k = 0; k < head_size / 2; k++) {
-        float val = (float)pos * s->rope_freq[k];
-        s->rope_cos[k] = cosf(val);
-        s->rope_sin[k] = sinf(val);
-    }
+    for (int k = 0; k < head_size / 2; k++)
+        pl_sincosf((float)pos * s->rope_freq[k], &s->rope_sin[k], &s->rope_cos[k]);
 
     for (int l = 0; l < p->n_layers; l++) {
         size_t layer_offset = (size_t)l * (size_t)p->seq_len * (size_t)kv_dim;
         float *k = s->key_cache + layer_offset + (size_t)pos * (size_t)kv_dim;
         float *v = s->value_cache + layer_offset + (size_t)pos * (size_t)kv_dim;
 
-        pl_rmsnorm(s->xb, x, w->rms_att + (size_t)l * (size_t)dim, dim);
-        in = prepare(w, s->xb, dim, s->xq, s->xq_scales);
-        linear(s->q, &in, w, &w->wq, l, dim, dim);
-        linear(k, &in, w, &w->wk, l, dim, kv_dim);
-        linear(v, &in, w, &w->wv, l, dim, kv_dim);
+        plk_rmsnorm(s->xb, x, w->rms_att + (size_t)l * (size_t)dim, dim);
+        pl_input_set(in, s->xb, dim);
+        pl_linear(s->q, in, &w->wq, l);
+        pl_linear(k, in, &w->wk, l);
+        pl_linear(v, in, &w->wv, l);
         rope_rotate(s->q, dim, head_size, s->rope_cos, s->rope_sin);
         rope_rotate(k, kv_dim, head_size, s->rope_cos, s->rope_sin);
 
         attention(p, s, layer_offset, pos);
-        in = prepare(w, s->xb, dim, s->xq, s->xq_scales);
-        linear(s->xb2, &in, w, &w->wo, l, dim, dim);
-        pl_accumulate(x, s->xb2, dim);
+        pl_input_set(in, s->xb, dim);
+        pl_linear(s->xb2, in, &w->wo, l);
+        accumulate(x, s->xb2, dim);
 
-        pl_rmsnorm(s->xb, x, w->rms_ffn + (size_t)l * (size_t)dim, dim);
-        in = prepare(w, s->xb, dim, s->xq, s->xq_scales);
-        linear(s->hb, &in, w, &w->w1, l, dim, hidden);
-        linear(s->hb2, &in, w, &w->w3, l, dim, hidden);
-        pl_swiglu(s->hb, s->hb2, hidden);
-        in = prepare(w, s->hb, hidden, s->hq, s->hq_scales);
-        linear(s->xb, &in, w, &w->w2, l, hidden, dim);
-        pl_accumulate(x, s->xb, dim);
+        plk_rmsnorm(s->xb, x, w->rms_ffn + (size_t)l * (size_t)dim, dim);
+        pl_input_set(in, s->xb, dim);
+        pl_linear(s->hb, in, &w->w1, l);
+        pl_linear(s->hb2, in, &w->w3, l);
+        plk_swiglu(s->hb, s->hb2, hidden);
+        pl_input_set(in, s->hb, hidden);
+        pl_linear(s->xb, in, &w->w2, l);
+        accumulate(x, s->xb, dim);
     }
 
-    pl_rmsnorm(x, x, w->rms_final, dim);
-    in = prepare(w, x, dim, s->xq, s->xq_scales);
-    linear(s->logits, &in, w, &w->wcls, 0, dim, p->vocab_size);
+    plk_rmsnorm(x, x, w->rms_final, dim);
+    pl_input_set(in, x, dim);
+    pl_linear(s->logits, in, &w->wcls, 0);
     return s->logits;
 }

@@ -6,21 +6,11 @@
 #define PL_INTERNAL_H
 
 #include "picollama.h"
+#include "pl_port.h"
+#include "kernels/pl_kernels.h"
 
 #include <stdarg.h>
 #include <string.h>
-
-/* ---- placement --------------------------------------------------------- */
-
-/* Hot kernels run from RAM on the RP2350: code fetched from flash competes
- * with the weights for the 16 KB XIP cache. pico-sdk's linker script copies
- * .time_critical.* sections to SRAM at boot (what __not_in_flash_func does);
- * elsewhere the attribute is left out. */
-#if defined(ARDUINO_ARCH_RP2040) && !defined(PL_NO_RAM_FUNCS)
-#define PL_HOT __attribute__((section(".time_critical.picollama"), noinline))
-#else
-#define PL_HOT
-#endif
 
 /* ---- errors (pl_status.c) ---------------------------------------------- */
 
@@ -57,39 +47,74 @@ typedef struct {
 
 void *pl_arena_take(pl_arena *arena, uint64_t size);
 
+/* ---- weight types (pl_weights.c) ------------------------------------- */
+
+/* How a tensor's values are stored. Adding a type is one entry in the table
+ * below, one kernel in kernels/, and one branch in the format reader. */
+typedef enum {
+    PL_WTYPE_F32 = 0, /* fp32 values */
+    PL_WTYPE_Q8 = 1,  /* int8 values, then one fp32 scale per group of
+                         group_size values over the whole layer (runq.c) */
+    PL_WTYPE_COUNT
+} pl_wtype;
+
+/* One weight tensor of `layers` equal matrices, each rows x cols (out x
+ * in), read in place: layer l starts at base + l * stride. */
+typedef struct {
+    pl_wtype type;
+    int group_size;      /* PL_WTYPE_Q8 */
+    int rows, cols;
+    const uint8_t *base;
+    size_t stride;       /* bytes from one layer to the next */
+} pl_tensor;
+
+/* A matrix-vector product's input: fp32, and its int8 form once a type
+ * that multiplies in int8 has asked for it (then reused by every product
+ * that reads the same input with the same group size, as runq.c does). */
+typedef struct {
+    const float *f;
+    int n;
+    plk_q8_vector q8;  /* q8.group_size == 0: not quantized yet */
+    int8_t *q8_values; /* scratch carved at open, [max(dim, hidden)] */
+    float *q8_scales;
+    uint32_t *q8_wide;
+} pl_input;
+
+typedef struct {
+    const char *name;
+    /* Bytes of one layer of numel values. */
+    uint64_t (*layer_bytes)(uint64_t numel, int group_size);
+    /* out[0..cols) = row `row` of layer 0, as fp32 (the embedding). */
+    void (*read_row)(float *out, const pl_tensor *t, int row);
+    /* The group size the kernel wants the input quantized with; 0: fp32. */
+    int (*input_group_size)(const pl_tensor *t);
+    /* out[r0..r1) = rows r0..r1 of layer `layer` times the input. */
+    void (*matvec)(float *out, const pl_input *in, const pl_tensor *t, int layer, int r0,
+                   int r1);
+} pl_wtype_traits;
+
+extern const pl_wtype_traits pl_wtypes[PL_WTYPE_COUNT];
+
+static inline const uint8_t *pl_tensor_layer(const pl_tensor *t, int layer) {
+    return t->base + (size_t)layer * t->stride;
+}
+
+/* Makes x (n values) the input of the next products. */
+void pl_input_set(pl_input *in, const float *x, int n);
+/* out[0..rows) = layer `layer` of t times the input, whatever t's type. */
+void pl_linear(float *out, pl_input *in, const pl_tensor *t, int layer);
+
 /* ---- model (pl_model.c) ------------------------------------------------ */
 
-/* One weight matrix per layer, read in place: layer l's starts at
- * base + l * stride. fp32 values (versions 0 and 1), or int8 values followed
- * by one fp32 scale per group of group_size values (version 2, runq.c's
- * layout). */
 typedef struct {
-    const uint8_t *base;
-    size_t stride; /* bytes from one layer's matrix to the next */
-    size_t numel;  /* values per layer */
-} pl_matrices;
-
-typedef struct {
-    int quantized;  /* version 2 */
-    int group_size;
     const float *rms_att;   /* [layers][dim] */
     const float *rms_ffn;   /* [layers][dim] */
     const float *rms_final; /* [dim] */
-    pl_matrices embedding;  /* [vocab][dim], one "layer" */
-    pl_matrices wq, wk, wv, wo; /* [dim][dim], [kv_dim][dim] x 2, [dim][dim] */
-    pl_matrices w1, w2, w3;     /* [hidden][dim], [dim][hidden], [hidden][dim] */
-    pl_matrices wcls;           /* [vocab][dim]: the embedding when shared */
+    pl_tensor embedding;    /* [vocab][dim], one layer */
+    pl_tensor wq, wk, wv, wo; /* [dim][dim], [kv_dim][dim] x 2, [dim][dim] */
+    pl_tensor w1, w2, w3;     /* [hidden][dim], [dim][hidden], [hidden][dim] */
+    pl_tensor wcls;           /* [vocab][dim]: the embedding when shared */
 } pl_weights;
-
-static inline const float *pl_f32_of(const pl_matrices *m, int layer) {
-    return (const float *)(const void *)(m->base + (size_t)layer * m->stride);
-}
-static inline const int8_t *pl_q8_of(const pl_matrices *m, int layer) {
-    return (const int8_t *)(m->base + (size_t)layer * m->stride);
-}
-static inline const float *pl_q8_scales_of(const pl_matrices *m, int layer) {
-    return (const float *)(const void *)(m->base + (size_t)layer * m->stride + m->numel);
-}
 
 /* Points w at the tensors of a validated checkpoint. */
 pl_status pl_model_map_weights(const void *model, const pl_model_info *info,
@@ -104,8 +129,7 @@ typedef struct {
     float *att;               /* [seq_len] scores of one head */
     float *logits;            /* [vocab] */
     float *rope_freq;         /* [head_size/2] fixed at open */
-    int8_t *xq, *hq;          /* [dim], [hidden] quantized inputs (version 2) */
-    float *xq_scales, *hq_scales; /* one per group */
+    pl_input in;              /* the current product input and its int8 scratch */
     float *rope_cos, *rope_sin; /* [head_size/2] for the current position */
     float *key_cache;         /* [layers][seq_len][kv_dim] (large pool) */
     float *value_cache;       /* [layers][seq_len][kv_dim] (large pool) */
@@ -170,19 +194,6 @@ float pl_random_f32(uint64_t *state);
 /* Picks the next token from logits (which it overwrites with probabilities
  * when temperature > 0). */
 int pl_sample(pl_sampler *s, float *logits, float temperature, float topp);
-
-/* ---- kernels (pl_kernels.c) -------------------------------------------- */
-
-void pl_rmsnorm(float *out, const float *x, const float *weight, int size);
-void pl_softmax(float *x, int size);
-void pl_matmul(float *out, const float *x, const float *w, int n, int d);
-void pl_swiglu(float *hb, const float *hb2, int size);
-void pl_accumulate(float *a, const float *b, int size);
-/* runq.c's symmetric int8 quantization of x[0..n) in groups (whole groups
- * only, as runq.c), and its grouped int8 matrix-vector product. */
-void pl_quantize(int8_t *q, float *scales, const float *x, int n, int group_size);
-void pl_matmul_q8(float *out, const int8_t *xq, const float *xs, const int8_t *wq,
-                  const float *ws, int n, int d, int group_size);
 
 /* ---- the engine (pl_engine.c) ------------------------------------------ */
 

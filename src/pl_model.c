@@ -37,9 +37,15 @@ static pl_numel count_elements(const pl_model_info *m) {
     return n;
 }
 
-/* Bytes an int8 tensor of numel values takes with its fp32 group scales. */
-static uint64_t q8_bytes(uint64_t numel, int group_size) {
-    return numel + numel / (uint64_t)group_size * 4u;
+/* The type of a format's matrices. */
+static pl_wtype matrix_type(const pl_model_info *m) {
+    return m->format == PL_FORMAT_LLAMA2C_V2 ? PL_WTYPE_Q8 : PL_WTYPE_F32;
+}
+
+/* Bytes of numel matrix values in the model's type (groups never straddle
+ * tensors: every tensor has a factor dim, which the group size divides). */
+static uint64_t matrix_bytes(const pl_model_info *m, uint64_t numel) {
+    return pl_wtypes[matrix_type(m)].layer_bytes(numel, m->group_size);
 }
 
 static pl_status check_dimension(pl_error *err, const char *name, int value,
@@ -78,8 +84,9 @@ static pl_status validate_config(pl_model_info *m, pl_error *err) {
                        m->dim / m->n_heads);
     if (m->format == PL_FORMAT_LLAMA2C_V2) {
         /* export.py's condition; every tensor has a dim factor, so each
-         * splits into whole groups. (hidden_dim need not divide: runq.c
-         * then quantizes only the whole groups of the FFN activation.) */
+         * splits into whole groups. hidden_dim need not divide: then w2's
+         * groups straddle its rows, and the feed-forward activation ends
+         * in a shorter group (runq.c mishandles both; the engine does not). */
         if (m->group_size <= 0 || m->dim % m->group_size != 0)
             return pl_fail(err, PL_ERR_MODEL_DIMENSIONS,
                            "int8 group size %d must be positive and divide dim %d",
@@ -102,8 +109,7 @@ static uint64_t expected_size(const pl_model_info *m) {
                4u * (n.embedding + n.norms + n.layer_matrices + n.classifier);
     case PL_FORMAT_LLAMA2C_V2:
         return PL_V1_HEADER_BYTES + 4u * n.norms +
-               q8_bytes(n.embedding + n.layer_matrices + n.classifier,
-                        m->group_size);
+               matrix_bytes(m, n.embedding + n.layer_matrices + n.classifier);
     }
     return 0;
 }
@@ -182,22 +188,25 @@ uint64_t pl_model_bytes_per_token(const pl_model_info *info) {
     pl_numel n = count_elements(info);
     uint64_t row = (uint64_t)info->dim;
     uint64_t classifier = (uint64_t)info->vocab_size * (uint64_t)info->dim;
-    if (info->format == PL_FORMAT_LLAMA2C_V2)
-        return 4u * n.norms +
-               q8_bytes(row + n.layer_matrices + classifier, info->group_size);
-    return 4u * (row + n.norms + n.layer_matrices + classifier);
+    return 4u * n.norms + matrix_bytes(info, row + n.layer_matrices + classifier);
 }
 
-/* The next tensor of `layers` matrices of numel values each, at *p. */
-static pl_matrices take(const uint8_t **p, int layers, size_t numel, int quantized,
-                        int group_size) {
-    pl_matrices m;
-    m.base = *p;
-    m.numel = numel;
-    m.stride = quantized ? numel + numel / (size_t)group_size * sizeof(float)
-                         : numel * sizeof(float);
-    *p += m.stride * (size_t)layers;
-    return m;
+int pl_model_runq_mishandles(const pl_model_info *info) {
+    return info->format == PL_FORMAT_LLAMA2C_V2 && info->hidden_dim % info->group_size != 0;
+}
+
+/* The next tensor at *p: `layers` matrices of rows x cols. */
+static pl_tensor take(const uint8_t **p, const pl_model_info *m, int layers, size_t rows,
+                      size_t cols) {
+    pl_tensor t;
+    t.type = matrix_type(m);
+    t.group_size = m->group_size;
+    t.rows = (int)rows;
+    t.cols = (int)cols;
+    t.base = *p;
+    t.stride = (size_t)pl_wtypes[t.type].layer_bytes((uint64_t)rows * cols, m->group_size);
+    *p += t.stride * (size_t)layers;
+    return t;
 }
 
 pl_status pl_model_map_weights(const void *model, const pl_model_info *m,
@@ -205,31 +214,29 @@ pl_status pl_model_map_weights(const void *model, const pl_model_info *m,
     const uint8_t *p;
     size_t dim = (size_t)m->dim, hidden = (size_t)m->hidden_dim, vocab = (size_t)m->vocab_size;
     size_t kv_dim = dim * (size_t)m->n_kv_heads / (size_t)m->n_heads;
-    int L = m->n_layers, q = m->format == PL_FORMAT_LLAMA2C_V2, gs = m->group_size;
+    int L = m->n_layers;
 
     if (((uintptr_t)model & 3u) != 0)
         return pl_fail(err, PL_ERR_ALIGNMENT,
                        "model must start on a 4-byte boundary (declare the array aligned(4))");
     /* Each int8 block is followed by its fp32 scales: a group size that is a
      * multiple of 4 keeps every scale aligned (export.py uses 64 or 32). */
-    if (q && gs % 4 != 0)
+    if (m->format == PL_FORMAT_LLAMA2C_V2 && m->group_size % 4 != 0)
         return pl_fail(err, PL_ERR_UNSUPPORTED,
-                       "int8 group size %d is not a multiple of 4", gs);
+                       "int8 group size %d is not a multiple of 4", m->group_size);
     memset(w, 0, sizeof *w);
-    w->quantized = q;
-    w->group_size = gs;
     p = (const uint8_t *)model + m->weights_offset;
     if (m->format == PL_FORMAT_LLAMA2C_V0) {
-        w->embedding = take(&p, 1, vocab * dim, 0, 0);
+        w->embedding = take(&p, m, 1, vocab, dim);
         w->rms_att = (const float *)(const void *)p; p += (size_t)L * dim * 4;
-        w->wq = take(&p, L, dim * dim, 0, 0);
-        w->wk = take(&p, L, kv_dim * dim, 0, 0);
-        w->wv = take(&p, L, kv_dim * dim, 0, 0);
-        w->wo = take(&p, L, dim * dim, 0, 0);
+        w->wq = take(&p, m, L, dim, dim);
+        w->wk = take(&p, m, L, kv_dim, dim);
+        w->wv = take(&p, m, L, kv_dim, dim);
+        w->wo = take(&p, m, L, dim, dim);
         w->rms_ffn = (const float *)(const void *)p; p += (size_t)L * dim * 4;
-        w->w1 = take(&p, L, hidden * dim, 0, 0);
-        w->w2 = take(&p, L, dim * hidden, 0, 0);
-        w->w3 = take(&p, L, hidden * dim, 0, 0);
+        w->w1 = take(&p, m, L, hidden, dim);
+        w->w2 = take(&p, m, L, dim, hidden);
+        w->w3 = take(&p, m, L, hidden, dim);
         w->rms_final = (const float *)(const void *)p; p += dim * 4;
         p += (size_t)m->seq_len * (dim / (size_t)m->n_heads) * 4; /* old RoPE tables */
     } else {
@@ -237,16 +244,16 @@ pl_status pl_model_map_weights(const void *model, const pl_model_info *m,
         w->rms_att = (const float *)(const void *)p; p += (size_t)L * dim * 4;
         w->rms_ffn = (const float *)(const void *)p; p += (size_t)L * dim * 4;
         w->rms_final = (const float *)(const void *)p; p += dim * 4;
-        w->embedding = take(&p, 1, vocab * dim, q, gs);
-        w->wq = take(&p, L, dim * dim, q, gs);
-        w->wk = take(&p, L, kv_dim * dim, q, gs);
-        w->wv = take(&p, L, kv_dim * dim, q, gs);
-        w->wo = take(&p, L, dim * dim, q, gs);
-        w->w1 = take(&p, L, hidden * dim, q, gs);
-        w->w2 = take(&p, L, dim * hidden, q, gs);
-        w->w3 = take(&p, L, hidden * dim, q, gs);
+        w->embedding = take(&p, m, 1, vocab, dim);
+        w->wq = take(&p, m, L, dim, dim);
+        w->wk = take(&p, m, L, kv_dim, dim);
+        w->wv = take(&p, m, L, kv_dim, dim);
+        w->wo = take(&p, m, L, dim, dim);
+        w->w1 = take(&p, m, L, hidden, dim);
+        w->w2 = take(&p, m, L, dim, hidden);
+        w->w3 = take(&p, m, L, hidden, dim);
     }
-    w->wcls = m->shared_classifier ? w->embedding : take(&p, 1, vocab * dim, q, gs);
+    w->wcls = m->shared_classifier ? w->embedding : take(&p, m, 1, vocab, dim);
     return PL_OK;
 }
 

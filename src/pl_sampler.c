@@ -106,7 +106,7 @@ int pl_sample(pl_sampler *s, float *logits, float temperature, float topp) {
     int n = s->vocab_size;
     if (temperature == 0.0f) return argmax(logits, n);
     for (int i = 0; i < n; i++) logits[i] /= temperature;
-    pl_softmax(logits, n);
+    plk_softmax(logits, n);
     float coin = pl_random_f32(&s->rng_state);
     if (topp <= 0.0f || topp >= 1.0f) return sample_multinomial(logits, n, coin);
     return sample_topp(logits, n, topp, s->index, coin);

@@ -62,7 +62,8 @@ static float *write_tensor(float *out, const fx_model_spec *s, int t) {
 }
 
 /* Version 2: the same weights written as version 1, then quantized by the
- * project's own quantizer (export.py's rules). */
+ * project's own writer with export.py's rules (group size 64 halved until
+ * it divides dim; hidden_dim need not divide, as in karpathy's files). */
 static uint8_t *fx_model_q8(const fx_model_spec *s, size_t *size) {
     fx_model_spec v1 = *s;
     size_t v1_size;
@@ -70,7 +71,10 @@ static uint8_t *fx_model_q8(const fx_model_spec *s, size_t *size) {
     pl_error err;
     v1.version = 1;
     uint8_t *fp32 = fx_model(&v1, &v1_size);
-    if (fp32 && pl_quantize_model(fp32, v1_size, s->group_size, &q, size, &err) != PL_OK) {
+    int gs = s->group_size;
+    if (gs <= 0)
+        for (gs = 64; gs > 1 && s->dim % gs != 0; gs /= 2) {}
+    if (fp32 && pl_write_q8_model(fp32, v1_size, gs, &q, size, &err) != PL_OK) {
         fprintf(stderr, "fixture: %s\n", err.message);
         q = NULL;
     }

@@ -80,7 +80,7 @@ static void test_topp_matches_reference(void) {
         /* ...and run.c's, on the same probabilities and coin. */
         memcpy(probs, logits, sizeof probs);
         for (int i = 0; i < N; i++) probs[i] /= temperature;
-        pl_softmax(probs, N);
+        plk_softmax(probs, N);
         float coin = pl_random_f32(&st_b);
         int want = ref_topp(probs, N, topp, coin);
         agree += got == want;

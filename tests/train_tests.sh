@@ -50,6 +50,18 @@ qbpb=$($P eval $d/q.bin -z $d/tok.bin $d/valid.txt 2>/dev/null | sed 's/.*bits_p
 # int8 weights and activations cost a little: within 0.1 bits per byte here
 check "awk -v a='$bpb' -v b='$qbpb' 'BEGIN { exit !(b > 0 && b - a < 0.1) }'" "the int8 model scores close to fp32 ($bpb -> $qbpb)"
 check "! $P quantize $d/q.bin $d/qq.bin 2>/dev/null" "an int8 model is refused"
+# The group size: the largest multiple of 4 up to 64 dividing every row
+# length; a size that leaves partial groups is refused, naming those that fit.
+$FX model "$d/g.bin" --dim 32 --hidden 88 --seed 4
+check "$P quantize $d/g.bin $d/g8.bin 2>/dev/null && $P inspect $d/g8.bin -z $d/tok.bin | grep -q '^group size:   8'" \
+    "quantize picks group 8 for rows of 32 and 88"
+$P quantize "$d/g.bin" "$d/g32.bin" --group-size 32 2> "$d/gerr"
+check "[ \$? -ne 0 ] && grep -q 'sizes that do: 4, 8' $d/gerr && [ ! -f $d/g32.bin ]" \
+    "quantize refuses group 32 for rows of 88 and names 4, 8"
+# inspect warns about files runq.c mishandles (groups straddling w2's rows)
+$FX model "$d/straddle.bin" --dim 32 --hidden 88 --seed 4 --version 2 --group-size 16
+check "$P inspect $d/straddle.bin -z $d/tok.bin | grep -q 'runq.c'" "inspect notes a grouping runq.c mishandles"
+check "! $P inspect $d/g8.bin -z $d/tok.bin | grep -q 'runq.c'" "and not one it handles"
 
 # tokenizer conversions tell the same story, and the indexed form needs no
 # RAM for the vocabulary.

@@ -60,6 +60,12 @@ int pl_cmd_inspect(int argc, char **argv) {
            info.vocab_size, info.seq_len);
     printf("classifier:   %s\n", info.shared_classifier ? "shared with the token embedding" : "separate");
     if (info.group_size) printf("group size:   %d\n", info.group_size);
+    if (pl_model_runq_mishandles(&info))
+        printf("note:         hidden_dim %d is not a multiple of the group size %d: llama2.c's runq.c\n"
+               "              skips the last %d weights of every w2 row and misreads later scales;\n"
+               "              PicoLlama uses every weight with its own scale, so its stories differ\n"
+               "              from runq.c's (re-quantize from fp32 with `picollama quantize`)\n",
+               info.hidden_dim, info.group_size, info.hidden_dim % info.group_size);
     printf("parameters:   %llu\n", (unsigned long long)pl_model_parameter_count(&info));
     printf("file bytes:   model %lu, tokenizer %lu\n", (unsigned long)model.size, (unsigned long)tok.size);
     printf("weights read per token: %llu bytes (every matrix, one embedding row, the classifier)\n", per_token);

@@ -11,24 +11,42 @@ d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 FLAGS=${FLAGS:-'-t 0 -n 64 -i "Once upon a time"'}
 
-run() { # run NAME MODEL TOKENIZER
-    echo "== $1: $(basename "$2"), flags: $FLAGS"
-    eval "PICOLLAMA_M33_BENCH=1 $B/picollama-m33 \"$2\" -z \"$3\" $FLAGS" > "$d/out" 2> "$d/err" \
+summary=""
+run() { # run CASE DESCRIPTION MODEL TOKENIZER
+    echo "== $1: $2: $(basename "$3"), flags: $FLAGS"
+    eval "PICOLLAMA_M33_BENCH=1 $B/picollama-m33 \"$3\" -z \"$4\" $FLAGS" > "$d/out" 2> "$d/err" \
         || { cat "$d/err"; exit 1; }
     grep '^m33:' "$d/err"
+    # the generate phase's figures, for the summary lines at the end
+    line=$(awk -v c="$1" '/^m33: generate: [0-9]+ positions/ { i = $7 }
+        /^m33: generate: modeled/ { ms = $NF == "ms" ? $(NF-1) : $NF }
+        END { printf "bench: %s ms_per_token=%s insns_per_token=%s", c, ms, i }' "$d/err")
+    summary="$summary$line
+"
 }
 
+QEMU="qemu-system-arm -M mps2-an505 -cpu cortex-m33 -display none -monitor none -serial none"
+QEMU="$QEMU -semihosting-config enable=on,target=native -icount shift=0"
+echo "== kernels: instructions per multiply-accumulate on one shape (64 rows of 256)"
+$QEMU -kernel $B/m33/picollama-m33.elf -append "--kernel-bench"
+
 if [ -f "$SHARED/data/models/stories260K.bin" ]; then
-    run stories260K "$SHARED/data/models/stories260K.bin" "$SHARED/data/models/tok512.bin"
-    run "stories260K in int8 (karpathy's stories260K_q80.bin)" "$SHARED/data/models/stories260K_q80.bin" "$SHARED/data/models/tok512.bin"
+    run stories260K "fp32" "$SHARED/data/models/stories260K.bin" "$SHARED/data/models/tok512.bin"
+    run stories260K-q8 "int8, karpathy's file (group 32, hidden 172: w2's groups straddle rows)" \
+        "$SHARED/data/models/stories260K_q80.bin" "$SHARED/data/models/tok512.bin"
 else
     echo "== stories260K: SKIPPED (no $SHARED/data/models)"
 fi
-run "the built-in model (models/stories.bin)" "$ROOT/models/stories.bin" "$ROOT/models/stories-tok.bin"
+run builtin "the built-in model, fp32" "$ROOT/models/stories.bin" "$ROOT/models/stories-tok.bin"
 $B/picollama quantize "$ROOT/models/stories.bin" "$d/stories-q8.bin" 2>/dev/null
-run "the built-in model in int8 (picollama quantize, group size 64)" "$d/stories-q8.bin" "$ROOT/models/stories-tok.bin"
+run builtin-q8 "the built-in model in int8 (picollama quantize's default: group 32)" \
+    "$d/stories-q8.bin" "$ROOT/models/stories-tok.bin"
 $B/tests/make_fixture model "$d/orig14mb.bin" --dim 96 --hidden 256 --layers 5 --heads 6 \
     --kv-heads 6 --vocab 32000 --seq-len 256 --seed 1
 $B/tests/make_fixture tokenizer "$d/tok32000.bin" --vocab 32000
-run "original PicoLlama architecture (dim 96, hidden 256, 5 layers, 6 heads, vocab 32000, seq 256)" \
+run 14mb "the original PicoLlama's architecture (dim 96, hidden 256, 5 layers, 6 heads, vocab 32000), fp32, random weights" \
     "$d/orig14mb.bin" "$d/tok32000.bin"
+$B/tests/make_fixture model "$d/orig14mb-q8.bin" --dim 96 --hidden 256 --layers 5 --heads 6 \
+    --kv-heads 6 --vocab 32000 --seq-len 256 --seed 1 --version 2 --group-size 32
+run 14mb-q8 "the same architecture in int8, group 32, random weights" "$d/orig14mb-q8.bin" "$d/tok32000.bin"
+printf '%s' "$summary"

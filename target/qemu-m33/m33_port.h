@@ -18,6 +18,8 @@ size_t m33_large_pool_capacity(void);
 
 uint64_t m33_instructions(void);
 size_t m33_stack_used(void);      /* deepest the stack has been, in bytes */
+int m33_kernel_test(void);        /* kernel_test.c */
+int m33_kernel_bench(void);
 size_t m33_static_sram(void);     /* .data + .bss */
 
 #endif

@@ -137,7 +137,11 @@ int main(void) {
     blobs.tokenizer = builtin_tokenizer;
     blobs.tokenizer_size = builtin_tokenizer_len;
     while (first < argc && args[first][0] == '-' && args[first][1] == '-') {
-        if (!strcmp(args[first], "--bench")) {
+        if (!strcmp(args[first], "--kernel-test") || !strcmp(args[first], "--kernel-bench")) {
+            rc = args[first][9] == 't' ? m33_kernel_test() : m33_kernel_bench();
+            fflush(stdout);
+            return rc;
+        } else if (!strcmp(args[first], "--bench")) {
             bench = 1;
             first++;
         } else if (!strcmp(args[first], "--blobs") && first + 2 < argc) {

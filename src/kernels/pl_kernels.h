@@ -1,0 +1,115 @@
+/*
+ * PicoLlama's kernel layer: the arithmetic of the forward pass on plain
+ * arrays. It knows no engine structure, so it can be tested, benchmarked and
+ * ported alone.
+ *
+ * Each operation has a portable reference kernel (plk_ref_*), always built
+ * and always tested. A target may provide faster kernels of its own
+ * (kernels/pl_kernels_m33.c on a Cortex-M33 with the DSP extension); the
+ * unprefixed plk_* names resolve at compile time to the fastest kernel the
+ * build has. Every optimized kernel returns bit for bit what its reference
+ * returns: integer sums are exact in any order, and float sums keep the
+ * reference's order.
+ *
+ * Matrix-vector kernels take a row range [r0, r1), so the rows of one
+ * product can be split between cores without changing any result.
+ */
+#ifndef PL_KERNELS_H
+#define PL_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../pl_port.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- elementary functions (pl_math.c) -------------------------------------
+ * Correctly rounded (to nearest, ties to even) for every float input, with
+ * integer arithmetic only: the same bits on every platform. */
+float pl_expf(float x);
+/* sin(x) and cos(x). */
+void pl_sincosf(float x, float *sin_out, float *cos_out);
+/* 10000^e for e in [-1, 1] (the rotary embedding's base); NaN outside. */
+float pl_pow10000f(float e);
+
+#if defined(PL_LIBM_MATH) && !defined(PL_MATH_IMPLEMENTATION)
+/* Tests only: the C library's functions instead, to show that the C
+ * library's rounding is the only difference from llama2.c's stories
+ * (tests/golden_tests.sh). Never in a product build. */
+#include <math.h>
+#define pl_expf(x) expf(x)
+#define pl_sincosf(x, s, c) (*(s) = sinf(x), *(c) = cosf(x))
+#define pl_pow10000f(e) powf(10000.0f, (e))
+#endif
+
+/* ---- fp32 ------------------------------------------------------------------ */
+
+/* out[i] = sum over j of w[i*n + j] * x[j], for rows i in [r0, r1), each
+ * row summed left to right (run.c's order). */
+void plk_ref_matvec_f32(float *out, const float *x, const float *w, int n, int r0, int r1);
+
+void plk_rmsnorm(float *out, const float *x, const float *weight, int size);
+void plk_softmax(float *x, int size);
+/* hb[i] = silu(hb[i]) * hb2[i] */
+void plk_swiglu(float *hb, const float *hb2, int size);
+
+/* ---- int8 groups -----------------------------------------------------------
+ * A vector of n values quantized in groups of group_size along it (the last
+ * group may be shorter): q[j] * scales[j / group_size] ~ x[j]. `wide` holds
+ * the same values widened to 16 bits, two to a word, in the order a dual
+ * 16-bit multiply-accumulate (SMLAD) meets them when a word of four int8
+ * weights w0..w3 is split into (w0, w2) and (w1, w3): for each block of four
+ * values b0..b3 the words (b0 | b2 << 16) and (b1 | b3 << 16), the last block
+ * zero-padded. Widening once per input instead of once per row saves half
+ * the unpacking. */
+typedef struct {
+    const int8_t *q;       /* [n] */
+    const float *scales;   /* [ceil(n / group_size)] */
+    const uint32_t *wide;  /* [2 * ceil(n / 4)] */
+    int n;
+    int group_size;
+} plk_q8_vector;
+
+/* Bytes of the wide form for n values. */
+#define PLK_Q8_WIDE_BYTES(n) ((size_t)(((n) + 3) / 4) * 8u)
+
+/* runq.c's symmetric quantization: per group, scale = max|x| / 127 and
+ * q = round(x / scale), halves away from zero; a group of zeros has scale
+ * 0 and zeros. Unlike runq.c, a last partial group is quantized too. */
+void plk_ref_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const float *x, int n,
+                         int group_size);
+
+/* The int8 matrix-vector product over a tensor laid out as llama2.c's
+ * version 2 file: row i's weights are w[i*n .. i*n + n), and the weight at
+ * flat index f has the scale ws[f / group_size] (groups run over the whole
+ * tensor, so they straddle rows when group_size does not divide n). Each row
+ * is summed in segments on which both the weight's and the input's group are
+ * constant, in order:
+ *     out[i] += (float)(int32 dot of the segment) * w_scale * x_scale
+ * When group_size divides n the segments are the groups, and this is
+ * runq.c's arithmetic, bit for bit. */
+void plk_ref_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *w, const float *ws,
+                       int r0, int r1);
+
+/* ---- the build's kernels ---------------------------------------------------- */
+
+#if defined(__ARM_FEATURE_DSP) && !defined(PL_REFERENCE_KERNELS)
+#define PLK_HAVE_DSP 1
+void plk_dsp_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *w, const float *ws,
+                       int r0, int r1);
+#define plk_matvec_q8 plk_dsp_matvec_q8
+#define PLK_KERNELS_NAME "Cortex-M33 DSP"
+#else
+#define plk_matvec_q8 plk_ref_matvec_q8
+#define PLK_KERNELS_NAME "portable reference"
+#endif
+#define plk_matvec_f32 plk_ref_matvec_f32
+#define plk_quantize_q8 plk_ref_quantize_q8
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* PL_KERNELS_H */

@@ -1,0 +1,32 @@
+/*
+ * What a port decides about code placement and clocks. The engine and its
+ * kernels include this and never test a board macro themselves.
+ *
+ *   PL_HOT          placement of the kernels every token runs
+ *   PL_PORT_CPU_HZ  the core clock the port's cycle counter runs at
+ */
+#ifndef PL_PORT_H
+#define PL_PORT_H
+
+#if defined(ARDUINO_ARCH_RP2040)
+/* arduino-pico (RP2040/RP2350): code fetched from flash competes with the
+ * weights for the 16 KB XIP cache, so hot kernels run from SRAM. pico-sdk's
+ * linker script copies .time_critical.* sections there at boot (what
+ * __not_in_flash_func does). PL_NO_RAM_FUNCS keeps them in flash. */
+#if !defined(PL_NO_RAM_FUNCS)
+#define PL_HOT __attribute__((section(".time_critical.picollama"), noinline))
+#endif
+/* F_CPU is the board menu's clock (150 MHz stock on the RP2350). */
+#if defined(F_CPU)
+#define PL_PORT_CPU_HZ ((unsigned long)(F_CPU))
+#endif
+#endif
+
+#ifndef PL_HOT
+#define PL_HOT
+#endif
+#ifndef PL_PORT_CPU_HZ
+#define PL_PORT_CPU_HZ 150000000ul /* the RP2350's stock clock */
+#endif
+
+#endif /* PL_PORT_H */

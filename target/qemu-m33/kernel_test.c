@@ -1,0 +1,130 @@
+/*
+ * `picollama-m33 --kernel-test`: every optimized kernel of this build
+ * against its portable reference, bit for bit, on random shapes: widths
+ * that are and are not multiples of 4 and of the group size, groups that
+ * straddle rows, row ranges that start and end anywhere, weights at every
+ * alignment. Prints "kernels: N passed, N failed".
+ *
+ * `picollama-m33 --kernel-bench`: instructions per multiply-accumulate of
+ * each matrix-vector kernel on one fixed shape (64 rows of 256, int8 groups
+ * of 32), counted by QEMU.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "kernels/pl_kernels.h"
+#include "m33_port.h"
+
+static uint32_t rng = 2463534242u;
+static uint32_t next(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 17;
+    rng ^= rng << 5;
+    return rng;
+}
+
+#define MAX_N 200   /* widths of the random shapes */
+#define MAX_ROWS 9
+#define INPUT_N 256 /* inputs: the random shapes and the benchmark's */
+static int8_t weights[MAX_N * MAX_ROWS + 8];
+static float wscales[MAX_N * MAX_ROWS / 4 + 2];
+static float input[INPUT_N];
+static int8_t q[INPUT_N];
+static float xs[INPUT_N / 4 + 2];
+static uint32_t wide[INPUT_N / 2 + 2];
+static float out_ref[MAX_ROWS], out_dsp[MAX_ROWS];
+
+int m33_kernel_test(void) {
+    int passed = 0, failed = 0;
+#if defined(PLK_HAVE_DSP)
+    for (int trial = 0; trial < 400; trial++) {
+        int gs = 4 * (1 + (int)(next() % 16)); /* 4..64 */
+        if (trial % 3 == 0) gs = 16 * (1 + (int)(next() % 4)); /* the fast path's sizes */
+        int n = 1 + (int)(next() % MAX_N);
+        if (trial % 3 == 0) n = gs * (1 + (int)(next() % (MAX_N / gs)));
+        int rows = 1 + (int)(next() % MAX_ROWS);
+        int offset = trial % 5 == 4 ? 1 + (int)(next() % 3) : 0; /* misaligned weights */
+        int8_t *w = weights + offset;
+        for (int i = 0; i < n * rows; i++) w[i] = (int8_t)(next() >> 24); /* -128..127 */
+        for (int g = 0; g < (n * rows + gs - 1) / gs; g++)
+            wscales[g] = (float)(next() % 1000 + 1) * 1e-4f;
+        for (int j = 0; j < n; j++) input[j] = ((float)(next() % 20001) - 10000.0f) * 1e-3f;
+        if (trial % 7 == 0) /* a group of zeros */
+            for (int j = 0; j < n && j < gs; j++) input[j] = 0.0f;
+        plk_ref_quantize_q8(q, xs, wide, input, n, gs);
+        plk_q8_vector x = {q, xs, wide, n, gs};
+        int r0 = (int)(next() % (unsigned)rows), r1 = r0 + 1 + (int)(next() % (unsigned)(rows - r0));
+        if (trial % 2 == 0) {
+            r0 = 0;
+            r1 = rows;
+        }
+        memset(out_ref, 0, sizeof out_ref);
+        memset(out_dsp, 0, sizeof out_dsp);
+        plk_ref_matvec_q8(out_ref, &x, w, wscales, r0, r1);
+        plk_dsp_matvec_q8(out_dsp, &x, w, wscales, r0, r1);
+        if (memcmp(out_ref, out_dsp, sizeof out_ref) == 0) {
+            passed++;
+        } else {
+            failed++;
+            if (failed <= 5)
+                printf("kernels: FAILED matvec_q8 n %d rows %d [%d, %d) group %d offset %d\n", n,
+                       rows, r0, r1, gs, offset);
+        }
+    }
+#else
+    printf("kernels: SKIPPED: this build has only the reference kernels\n");
+#endif
+    printf("kernels: %d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}
+
+/* ---- instructions per multiply-accumulate ----------------------------------- */
+
+#define BENCH_ROWS 64
+#define BENCH_N 256
+#define BENCH_GS 32
+static float bench_out[BENCH_ROWS];
+
+/* "name: I instructions, X.XX per multiply-accumulate" (newlib-nano's
+ * printf has no floats: hundredths by hand). */
+static void report(const char *name, uint64_t instructions) {
+    unsigned macs = BENCH_ROWS * BENCH_N;
+    unsigned long per100 = (unsigned long)(instructions * 100u / macs);
+    printf("kernel-bench: %s %dx%d: %lu instructions, %lu.%02lu per multiply-accumulate\n", name,
+           BENCH_ROWS, BENCH_N, (unsigned long)instructions, per100 / 100, per100 % 100);
+}
+
+int m33_kernel_bench(void) {
+    /* From the PSRAM region, so the image's static SRAM stays the engine's:
+     * the instruction counts do not depend on where the weights are. */
+    pl_platform platform = m33_platform();
+    int8_t *bench_w8 = platform.alloc(NULL, PL_POOL_LARGE, BENCH_ROWS * BENCH_N);
+    float *bench_w32 = platform.alloc(NULL, PL_POOL_LARGE, BENCH_ROWS * BENCH_N * sizeof(float));
+    float *bench_ws = platform.alloc(NULL, PL_POOL_LARGE, BENCH_ROWS * BENCH_N / BENCH_GS * sizeof(float));
+    if (!bench_w8 || !bench_w32 || !bench_ws) {
+        printf("kernel-bench: no room in the PSRAM region\n");
+        return 1;
+    }
+    for (int i = 0; i < BENCH_ROWS * BENCH_N; i++) {
+        bench_w8[i] = (int8_t)(next() >> 24);
+        bench_w32[i] = (float)bench_w8[i] * 0.01f;
+    }
+    for (int g = 0; g < BENCH_ROWS * BENCH_N / BENCH_GS; g++) bench_ws[g] = 0.01f;
+    for (int j = 0; j < BENCH_N; j++) input[j] = ((float)(next() % 2001) - 1000.0f) * 1e-3f;
+    plk_q8_vector x = {q, xs, wide, BENCH_N, BENCH_GS};
+    uint64_t t0 = m33_instructions();
+    plk_quantize_q8(q, xs, wide, input, BENCH_N, BENCH_GS);
+    uint64_t t1 = m33_instructions();
+    plk_matvec_q8(bench_out, &x, bench_w8, bench_ws, 0, BENCH_ROWS);
+    uint64_t t2 = m33_instructions();
+    plk_ref_matvec_q8(bench_out, &x, bench_w8, bench_ws, 0, BENCH_ROWS);
+    uint64_t t3 = m33_instructions();
+    plk_matvec_f32(bench_out, input, bench_w32, BENCH_N, 0, BENCH_ROWS);
+    uint64_t t4 = m33_instructions();
+    printf("kernel-bench: quantize_q8 of %d values: %lu instructions\n", BENCH_N,
+           (unsigned long)(t1 - t0));
+    report("matvec_q8 (" PLK_KERNELS_NAME ", group 32)", t2 - t1);
+    report("matvec_q8 (portable reference, group 32)", t3 - t2);
+    report("matvec_f32", t4 - t3);
+    return 0;
+}
