@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "PicoLlama.h"
+#include "pl_port.h"
 
 #if !defined(RP2350_PSRAM_CS)
 #error "PicoLlama keeps its KV cache in PSRAM, and this board has none configured. Choose an RP2350 board with PSRAM (for example the Pimoroni PGA2350) and set Tools > PSRAM Size in the Arduino IDE (board_build.psram_length in PlatformIO)."
@@ -46,7 +47,7 @@ pl_platform picollama_arduino_platform(void) {
 
 uint32_t picollama_arduino_random_seed(void) { return rp2040.hwrand32(); }
 
-uint32_t picollama_arduino_cycles_per_ms(void) { return (uint32_t)(F_CPU / 1000u); }
+uint32_t picollama_arduino_cycles_per_ms(void) { return (uint32_t)(PL_PORT_CPU_HZ / 1000u); }
 
 size_t picollama_arduino_psram_size(void) { return rp2040.getPSRAMSize(); }
 

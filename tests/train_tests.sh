@@ -55,8 +55,8 @@ check "! $P quantize $d/q.bin $d/qq.bin 2>/dev/null" "an int8 model is refused"
 $FX model "$d/g.bin" --dim 32 --hidden 88 --seed 4
 check "$P quantize $d/g.bin $d/g8.bin 2>/dev/null && $P inspect $d/g8.bin -z $d/tok.bin | grep -q '^group size:   8'" \
     "quantize picks group 8 for rows of 32 and 88"
-$P quantize "$d/g.bin" "$d/g32.bin" --group-size 32 2> "$d/gerr"
-check "[ \$? -ne 0 ] && grep -q 'sizes that do: 4, 8' $d/gerr && [ ! -f $d/g32.bin ]" \
+$P quantize "$d/g.bin" "$d/g32.bin" --group-size 32 2> "$d/gerr"; qrc=$?
+check "[ $qrc -ne 0 ] && grep -q 'sizes that do: 4, 8' $d/gerr && [ ! -f $d/g32.bin ]" \
     "quantize refuses group 32 for rows of 88 and names 4, 8"
 # inspect warns about files runq.c mishandles (groups straddling w2's rows)
 $FX model "$d/straddle.bin" --dim 32 --hidden 88 --seed 4 --version 2 --group-size 16

@@ -94,6 +94,22 @@ void plk_ref_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const float *
 void plk_ref_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *w, const float *ws,
                        int r0, int r1);
 
+/* The segment of a row that starts at column j (the row's first weight has
+ * flat index base): its end, where the weight's group, the input's group or
+ * the row ends first, and the two groups. Shared by every int8 kernel, so
+ * all of them sum the same segments. */
+static inline int plk_q8_segment(size_t base, int j, int n, int group_size, size_t *w_group,
+                                 int *x_group) {
+    size_t wg = (base + (size_t)j) / (size_t)group_size;
+    int xg = j / group_size, end = (xg + 1) * group_size;
+    size_t wend = (wg + 1) * (size_t)group_size - base;
+    if ((size_t)end > wend) end = (int)wend;
+    if (end > n) end = n;
+    *w_group = wg;
+    *x_group = xg;
+    return end;
+}
+
 /* ---- the build's kernels ---------------------------------------------------- */
 
 #if defined(__ARM_FEATURE_DSP) && !defined(PL_REFERENCE_KERNELS)

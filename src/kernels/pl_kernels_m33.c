@@ -11,10 +11,11 @@
  * random shapes under QEMU.
  *
  * Speed: the input is widened once (plk_q8_vector.wide); per four weights a
- * row then costs one load, two SXTB16 and two SMLAD. Two rows share every
- * input load. Rows whose groups are whole and 4-byte aligned take this
- * path; other layouts (groups straddling rows, odd widths) go segment by
- * segment with the same instructions and byte loops at the edges.
+ * row then costs one load, two SXTB16 and two SMLAD. Rows of whole, 4-byte
+ * aligned groups take a hand-scheduled path (groups of 32 in one asm loop,
+ * other multiples of 16 sixteen weights at a time); other layouts (groups
+ * straddling rows, odd widths) go segment by segment with the same
+ * instructions and byte loops at the edges.
  */
 #include "pl_kernels.h"
 
@@ -62,12 +63,8 @@ static void matvec_segments(float *out, const plk_q8_vector *x, const int8_t *w,
         float val = 0.0f;
         int j = 0;
         while (j < n) {
-            size_t wg = (base + (size_t)j) / (size_t)gs;
-            int xg = j / gs;
-            int end = (xg + 1) * gs;
-            size_t wend = (wg + 1) * (size_t)gs - base;
-            if ((size_t)end > wend) end = (int)wend;
-            if (end > n) end = n;
+            size_t wg;
+            int xg, end = plk_q8_segment(base, j, n, gs, &wg, &xg);
             val += ((float)dot_span(x, w + base, j, end)) * ws[wg] * x->scales[xg];
             j = end;
         }
@@ -158,30 +155,30 @@ static void rows_groups_of_32(float *out, const plk_q8_vector *x, const int8_t *
     /* Rows are contiguous: the weight and scale pointers run on from one
      * row into the next; the input's restart. */
     for (int i = r0; i < r1; i++) {
-    const uint32_t *px = x->wide;
-    const float *sx = x->scales, *send = sw + groups;
-    uint32_t t, acc;
-    float val = 0.0f, f1, f2;
-    __asm__("1:\n\t"
-            G32_WORDS("smuad %[acc], %[t], %[x0]\n\t")
-            G32_WORDS("smlad %[acc], %[t], %[x0], %[acc]\n\t")
-            G32_WORDS("smlad %[acc], %[t], %[x0], %[acc]\n\t")
-            G32_WORDS("smlad %[acc], %[t], %[x0], %[acc]\n\t")
-            "vmov %[f1], %[acc]\n\t"
-            "vcvt.f32.s32 %[f1], %[f1]\n\t"
-            "vldmia %[sw]!, {%[f2]}\n\t"
-            "vmul.f32 %[f1], %[f1], %[f2]\n\t"
-            "vldmia %[sx]!, {%[f2]}\n\t"
-            "vmul.f32 %[f1], %[f1], %[f2]\n\t"
-            "vadd.f32 %[val], %[val], %[f1]\n\t"
-            "cmp %[sw], %[send]\n\t"
-            "bne 1b\n\t"
-            : [val] "+t"(val), [pw] "+r"(pw), [px] "+r"(px), [sw] "+r"(sw), [sx] "+r"(sx),
-              [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
-              [x3] "=&r"(x3), [t] "=&r"(t), [acc] "=&r"(acc), [f1] "=&t"(f1), [f2] "=&t"(f2)
-            : [send] "r"(send)
-            : "memory", "cc");
-    out[i] = val;
+        const uint32_t *px = x->wide;
+        const float *sx = x->scales, *send = sw + groups;
+        uint32_t t, acc;
+        float val = 0.0f, f1, f2;
+        __asm__("1:\n\t"
+                G32_WORDS("smuad %[acc], %[t], %[x0]\n\t")
+                G32_WORDS("smlad %[acc], %[t], %[x0], %[acc]\n\t")
+                G32_WORDS("smlad %[acc], %[t], %[x0], %[acc]\n\t")
+                G32_WORDS("smlad %[acc], %[t], %[x0], %[acc]\n\t")
+                "vmov %[f1], %[acc]\n\t"
+                "vcvt.f32.s32 %[f1], %[f1]\n\t"
+                "vldmia %[sw]!, {%[f2]}\n\t"
+                "vmul.f32 %[f1], %[f1], %[f2]\n\t"
+                "vldmia %[sx]!, {%[f2]}\n\t"
+                "vmul.f32 %[f1], %[f1], %[f2]\n\t"
+                "vadd.f32 %[val], %[val], %[f1]\n\t"
+                "cmp %[sw], %[send]\n\t"
+                "bne 1b\n\t"
+                : [val] "+t"(val), [pw] "+r"(pw), [px] "+r"(px), [sw] "+r"(sw), [sx] "+r"(sx),
+                  [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
+                  [x3] "=&r"(x3), [t] "=&r"(t), [acc] "=&r"(acc), [f1] "=&t"(f1), [f2] "=&t"(f2)
+                : [send] "r"(send)
+                : "memory", "cc");
+        out[i] = val;
     }
 }
 

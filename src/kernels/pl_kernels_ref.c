@@ -104,12 +104,8 @@ PL_HOT void plk_ref_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *
         float val = 0.0f;
         int j = 0;
         while (j < n) {
-            size_t wg = (base + (size_t)j) / (size_t)gs; /* the weight's group */
-            int xg = j / gs;                            /* the input's group */
-            int end = (xg + 1) * gs;
-            size_t wend = (wg + 1) * (size_t)gs - base;
-            if ((size_t)end > wend) end = (int)wend;
-            if (end > n) end = n;
+            size_t wg;
+            int xg, end = plk_q8_segment(base, j, n, gs, &wg, &xg);
             int32_t ival = 0;
             for (int k = j; k < end; k++) ival += (int32_t)xq[k] * (int32_t)row[k];
             val += ((float)ival) * ws[wg] * xs[xg];
