@@ -75,21 +75,11 @@ PL_HOT static void attention(const pl_model_info *p, pl_state *s, size_t layer_o
     for (int h = 0; h < p->n_heads; h++) {
         const float *q = s->q + h * head_size;
         size_t head_offset = layer_offset + (size_t)(h / kv_mul) * (size_t)head_size;
-        float *att = s->att;
-        for (int t = 0; t <= pos; t++) {
-            const float *k = s->key_cache + head_offset + (size_t)t * (size_t)kv_dim;
-            float score = 0.0f;
-            for (int i = 0; i < head_size; i++) score += q[i] * k[i];
-            att[t] = score / scale_div;
-        }
-        plk_softmax(att, pos + 1);
-        float *xb = s->xb + h * head_size;
-        memset(xb, 0, (size_t)head_size * sizeof(float));
-        for (int t = 0; t <= pos; t++) {
-            const float *v = s->value_cache + head_offset + (size_t)t * (size_t)kv_dim;
-            float a = att[t];
-            for (int i = 0; i < head_size; i++) xb[i] += a * v[i];
-        }
+        plk_attention_scores(s->att, q, s->key_cache + head_offset, (size_t)kv_dim, pos + 1,
+                             head_size, scale_div);
+        plk_softmax(s->att, pos + 1);
+        plk_attention_mix(s->xb + h * head_size, s->att, s->value_cache + head_offset,
+                          (size_t)kv_dim, pos + 1, head_size);
     }
 }
 

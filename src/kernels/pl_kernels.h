@@ -56,6 +56,17 @@ void plk_softmax(float *x, int size);
 /* hb[i] = silu(hb[i]) * hb2[i] */
 void plk_swiglu(float *hb, const float *hb2, int size);
 
+/* One attention head over positions [0, n). Keys and values of position t
+ * start at keys + t * stride and values + t * stride.
+ *   scores: att[t] = (q . k_t) / scale_div, the dot product summed i = 0..
+ *   mix:    out[i] = sum over t = 0..n-1 of att[t] * v_t[i], from 0.0f
+ * in run.c's order. Head sizes 8 and 16 (every model here) keep q and the
+ * output in registers across positions; other sizes take the plain loops. */
+void plk_ref_attention_scores(float *att, const float *q, const float *keys, size_t stride,
+                              int n, int head_size, float scale_div);
+void plk_ref_attention_mix(float *out, const float *att, const float *values, size_t stride,
+                           int n, int head_size);
+
 /* ---- int8 groups -----------------------------------------------------------
  * A vector of n values quantized in groups of group_size along it (the last
  * group may be shorter): q[j] * scales[j / group_size] ~ x[j]. `wide` holds
@@ -112,13 +123,24 @@ static inline int plk_q8_segment(size_t base, int j, int n, int group_size, size
 
 /* ---- the build's kernels ---------------------------------------------------- */
 
-#if defined(__ARM_FEATURE_DSP) && !defined(PL_REFERENCE_KERNELS)
+#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FP) && !defined(PL_REFERENCE_KERNELS)
 #define PLK_HAVE_DSP 1
 void plk_dsp_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *w, const float *ws,
                        int r0, int r1);
 #define plk_matvec_q8 plk_dsp_matvec_q8
 #define PLK_KERNELS_NAME "Cortex-M33 DSP"
+/* The attention loops with VLDM: a head's 8 or 16 keys or values in one
+ * load (the FPU's 32 single registers), the same operations in the same
+ * order; other head sizes go to the reference. */
+void plk_m33_attention_scores(float *att, const float *q, const float *keys, size_t stride,
+                              int n, int head_size, float scale_div);
+void plk_m33_attention_mix(float *out, const float *att, const float *values, size_t stride,
+                           int n, int head_size);
+#define plk_attention_scores plk_m33_attention_scores
+#define plk_attention_mix plk_m33_attention_mix
 #else
+#define plk_attention_scores plk_ref_attention_scores
+#define plk_attention_mix plk_ref_attention_mix
 #define plk_matvec_q8 plk_ref_matvec_q8
 #define PLK_KERNELS_NAME "portable reference"
 #endif

@@ -55,8 +55,9 @@ static int32_t dot_span(const plk_q8_vector *x, const int8_t *row, int j0, int j
 }
 
 /* Any layout: segments as in the reference kernel. */
-static void matvec_segments(float *out, const plk_q8_vector *x, const int8_t *w,
-                            const float *ws, int r0, int r1) {
+PL_HOT __attribute__((noinline)) static void matvec_segments(float *out, const plk_q8_vector *x,
+                                                      const int8_t *w, const float *ws,
+                                                      int r0, int r1) {
     int n = x->n, gs = x->group_size;
     for (int i = r0; i < r1; i++) {
         size_t base = (size_t)i * (size_t)n;
@@ -67,6 +68,115 @@ static void matvec_segments(float *out, const plk_q8_vector *x, const int8_t *w,
             int xg, end = plk_q8_segment(base, j, n, gs, &wg, &xg);
             val += ((float)dot_span(x, w + base, j, end)) * ws[wg] * x->scales[xg];
             j = end;
+        }
+        out[i] = val;
+    }
+}
+
+/* The dot product of a segment of nw words of four weights (4-byte
+ * aligned) with the wide input, added to val as the reference does:
+ * val += ((float)dot * w_scale) * x_scale. Two words per turn (LDRD, LDM of
+ * four input words, four SXTB16, four SMLAD: 12 instructions for 8 weights
+ * with the loop), then an odd word. Needs acc, k, t, w0, w1, x0..x3, pw, px,
+ * nw, val, f, ws, xs. */
+#define SEGMENT_ASM(nw, ws, label)                                  \
+    "movs %[acc], #0\n\t"                                           \
+    "lsrs %[k], %[" nw "], #1\n\t"                                  \
+    "beq " label "2f\n\t"                                            \
+    label "1:\n\t"                                                   \
+    "ldrd %[w0], %[w1], [%[pw]], #8\n\t"                            \
+    "ldmia %[px]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                \
+    "sxtb16 %[t], %[w0]\n\t"                                        \
+    "smlad %[acc], %[t], %[x0], %[acc]\n\t"                         \
+    "sxtb16 %[t], %[w0], ror #8\n\t"                                \
+    "smlad %[acc], %[t], %[x1], %[acc]\n\t"                         \
+    "sxtb16 %[t], %[w1]\n\t"                                        \
+    "smlad %[acc], %[t], %[x2], %[acc]\n\t"                         \
+    "sxtb16 %[t], %[w1], ror #8\n\t"                                \
+    "smlad %[acc], %[t], %[x3], %[acc]\n\t"                         \
+    "subs %[k], %[k], #1\n\t"                                       \
+    "bne " label "1b\n\t"                                            \
+    label "2:\n\t"                                                   \
+    "tst %[" nw "], #1\n\t"                                         \
+    "beq " label "3f\n\t"                                            \
+    "ldr %[w0], [%[pw]], #4\n\t"                                    \
+    "ldmia %[px]!, {%[x0], %[x1]}\n\t"                              \
+    "sxtb16 %[t], %[w0]\n\t"                                        \
+    "smlad %[acc], %[t], %[x0], %[acc]\n\t"                         \
+    "sxtb16 %[t], %[w0], ror #8\n\t"                                \
+    "smlad %[acc], %[t], %[x1], %[acc]\n\t"                         \
+    label "3:\n\t"                                                   \
+    "vmov %[f], %[acc]\n\t"                                         \
+    "vcvt.f32.s32 %[f], %[f]\n\t"                                   \
+    "vmul.f32 %[f], %[f], %[" ws "]\n\t"                            \
+    "vmul.f32 %[f], %[f], %[xs]\n\t"                                \
+    "vadd.f32 %[val], %[val], %[f]\n\t"
+
+#define SEGMENT_REGS                                                             \
+    register uint32_t w0 __asm__("r2"), w1 __asm__("r3");                        \
+    register uint32_t x0 __asm__("r4"), x1 __asm__("r5"), x2 __asm__("r8"),       \
+        x3 __asm__("r9");                                                        \
+    uint32_t t, acc, k;                                                          \
+    float f
+#define SEGMENT_OUTPUTS                                                                 \
+    [val] "+t"(val), [pw] "+r"(*pw), [px] "+r"(*px), [acc] "=&r"(acc), [k] "=&r"(k),   \
+        [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), \
+        [x3] "=&r"(x3), [t] "=&r"(t), [f] "=&t"(f)
+
+/* One segment of nw >= 1 words; *pw and *px advance. */
+static inline float segment_words(float val, const int8_t **pw, const uint32_t **px, int nw,
+                                  float w_scale, float x_scale) {
+    SEGMENT_REGS;
+    __asm__(SEGMENT_ASM("nw", "ws", "")
+            : SEGMENT_OUTPUTS
+            : [nw] "r"(nw), [ws] "t"(w_scale), [xs] "t"(x_scale)
+            : "memory", "cc");
+    return val;
+}
+
+/* A whole input group split by a weight group's end: na >= 1 words with
+ * the weight scale ws_a, then nb >= 1 words with ws_b, both with x_scale. */
+static inline float segment_pair(float val, const int8_t **pw, const uint32_t **px, int na,
+                                 int nb, float ws_a, float ws_b, float x_scale) {
+    SEGMENT_REGS;
+    __asm__(SEGMENT_ASM("na", "wsa", "")
+            SEGMENT_ASM("nb", "wsb", "4")
+            : SEGMENT_OUTPUTS
+            : [na] "r"(na), [nb] "r"(nb), [wsa] "t"(ws_a), [wsb] "t"(ws_b), [xs] "t"(x_scale)
+            : "memory", "cc");
+    return val;
+}
+
+/* Rows whose segments all start and end on whole words (n and the group
+ * size multiples of 4, weights 4-byte aligned): karpathy's stories260K_q80
+ * (groups of 32 straddling rows of 172), groups of 4, 8, 12, ... The
+ * reference's segments, in its order: a weight group of the row ends at
+ * the same offset c in every input group, splitting it in two (c words,
+ * then the next weight group); with c = 0 the groups coincide. */
+PL_HOT __attribute__((noinline)) static void matvec_word_segments(float *out, const plk_q8_vector *x,
+                                                           const int8_t *w, const float *ws,
+                                                           int r0, int r1) {
+    int n = x->n, gs = x->group_size, full = n / gs, rest = n - full * gs;
+    for (int i = r0; i < r1; i++) {
+        size_t base = (size_t)i * (size_t)n;
+        const int8_t *pw = w + base;
+        const uint32_t *px = x->wide;
+        const float *sw = ws + base / (size_t)gs, *sx = x->scales;
+        int c = (int)(((size_t)gs - base % (size_t)gs) % (size_t)gs);
+        float val = 0.0f;
+        if (c == 0) {
+            for (int g = 0; g < full; g++) val = segment_words(val, &pw, &px, gs >> 2, *sw++, *sx++);
+        } else {
+            for (int g = 0; g < full; g++, sw++, sx++)
+                val = segment_pair(val, &pw, &px, c >> 2, (gs - c) >> 2, sw[0], sw[1], *sx);
+        }
+        if (rest > 0) { /* the input's last, shorter group */
+            if (c != 0 && c < rest) {
+                val = segment_words(val, &pw, &px, c >> 2, *sw++, *sx);
+                val = segment_words(val, &pw, &px, (rest - c) >> 2, *sw, *sx);
+            } else {
+                val = segment_words(val, &pw, &px, rest >> 2, *sw, *sx);
+            }
         }
         out[i] = val;
     }
@@ -143,12 +253,26 @@ static inline int32_t dot_group(const int8_t **w, const uint32_t **x, int gs) {
     "sxtb16 %[t], %[w1], ror #8\n\t"                            \
     "smlad %[acc], %[t], %[x3], %[acc]\n\t"
 
-/* One row with groups of 32: per group 4 LDRD, 4 LDM, 16 SXTB16,
- * 16 SMLAD/SMUAD, then the reference's float step
- * val += ((float)acc * w_scale) * x_scale, and the loop: 49 instructions
- * for 32 multiply-accumulates. */
-static void rows_groups_of_32(float *out, const plk_q8_vector *x, const int8_t *pw,
-                              const float *sw, int r0, int r1) {
+/* The integer sum of a group in acc, then the reference's float step
+ * val += ((float)acc * w_scale) * x_scale with the scales in ws and xs. */
+#define G32_SUM(acc, ws, xs)                                    \
+    G32_WORDS("smuad " acc ", %[t], %[x0]\n\t")                 \
+    G32_WORDS("smlad " acc ", %[t], %[x0], " acc "\n\t")        \
+    G32_WORDS("smlad " acc ", %[t], %[x0], " acc "\n\t")        \
+    G32_WORDS("smlad " acc ", %[t], %[x0], " acc "\n\t")        \
+    "vmov %[f1], " acc "\n\t"                                  \
+    "vcvt.f32.s32 %[f1], %[f1]\n\t"                            \
+    "vmul.f32 %[f1], %[f1], " ws "\n\t"                        \
+    "vmul.f32 %[f1], %[f1], " xs "\n\t"                        \
+    "vadd.f32 %[val], %[val], %[f1]\n\t"
+
+/* Rows of groups of 32: per group 4 LDRD, 4 LDM, 16 SXTB16, 16 SMLAD/SMUAD
+ * and the reference's float step. With an odd number of groups, one group
+ * a turn (49 instructions for 32 multiply-accumulates); with an even
+ * number, two, their four scales loaded by two VLDMs (47 per group). */
+static inline __attribute__((always_inline)) void rows_g32(float *out, const plk_q8_vector *x,
+                                                           const int8_t *pw, const float *sw,
+                                                           int r0, int r1, int even) {
     register uint32_t w0 __asm__("r2"), w1 __asm__("r3");
     register uint32_t x0 __asm__("r4"), x1 __asm__("r5"), x2 __asm__("r8"), x3 __asm__("r9");
     int groups = x->n / 32;
@@ -158,35 +282,56 @@ static void rows_groups_of_32(float *out, const plk_q8_vector *x, const int8_t *
         const uint32_t *px = x->wide;
         const float *sx = x->scales, *send = sw + groups;
         uint32_t t, acc;
-        float val = 0.0f, f1, f2;
-        __asm__("1:\n\t"
-                G32_WORDS("smuad %[acc], %[t], %[x0]\n\t")
-                G32_WORDS("smlad %[acc], %[t], %[x0], %[acc]\n\t")
-                G32_WORDS("smlad %[acc], %[t], %[x0], %[acc]\n\t")
-                G32_WORDS("smlad %[acc], %[t], %[x0], %[acc]\n\t")
-                "vmov %[f1], %[acc]\n\t"
-                "vcvt.f32.s32 %[f1], %[f1]\n\t"
-                "vldmia %[sw]!, {%[f2]}\n\t"
-                "vmul.f32 %[f1], %[f1], %[f2]\n\t"
-                "vldmia %[sx]!, {%[f2]}\n\t"
-                "vmul.f32 %[f1], %[f1], %[f2]\n\t"
-                "vadd.f32 %[val], %[val], %[f1]\n\t"
-                "cmp %[sw], %[send]\n\t"
-                "bne 1b\n\t"
-                : [val] "+t"(val), [pw] "+r"(pw), [px] "+r"(px), [sw] "+r"(sw), [sx] "+r"(sx),
-                  [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
-                  [x3] "=&r"(x3), [t] "=&r"(t), [acc] "=&r"(acc), [f1] "=&t"(f1), [f2] "=&t"(f2)
-                : [send] "r"(send)
-                : "memory", "cc");
+        float val = 0.0f, f1, f2, f3;
+        if (even) {
+            __asm__("1:\n\t"
+                    "vldmia %[sw]!, {s12-s13}\n\t"
+                    "vldmia %[sx]!, {s14-s15}\n\t"
+                    G32_SUM("%[acc]", "s12", "s14")
+                    G32_SUM("%[acc]", "s13", "s15")
+                    "cmp %[sw], %[send]\n\t"
+                    "bne 1b\n\t"
+                    : [val] "+t"(val), [pw] "+r"(pw), [px] "+r"(px), [sw] "+r"(sw), [sx] "+r"(sx),
+                      [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
+                      [x3] "=&r"(x3), [t] "=&r"(t), [acc] "=&r"(acc), [f1] "=&t"(f1)
+                    : [send] "r"(send)
+                    : "memory", "cc", "s12", "s13", "s14", "s15");
+        } else {
+            __asm__("1:\n\t"
+                    "vldmia %[sw]!, {%[f2]}\n\t"
+                    "vldmia %[sx]!, {%[f3]}\n\t"
+                    G32_SUM("%[acc]", "%[f2]", "%[f3]")
+                    "cmp %[sw], %[send]\n\t"
+                    "bne 1b\n\t"
+                    : [val] "+t"(val), [pw] "+r"(pw), [px] "+r"(px), [sw] "+r"(sw), [sx] "+r"(sx),
+                      [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
+                      [x3] "=&r"(x3), [t] "=&r"(t), [acc] "=&r"(acc), [f1] "=&t"(f1), [f2] "=&t"(f2),
+                      [f3] "=&t"(f3)
+                    : [send] "r"(send)
+                    : "memory", "cc");
+        }
         out[i] = val;
     }
+}
+
+/* The loop above specialized for each parity of the group count. */
+static void rows_groups_of_32(float *out, const plk_q8_vector *x, const int8_t *pw,
+                              const float *sw, int r0, int r1) {
+    if ((x->n / 32) % 2 == 0)
+        rows_g32(out, x, pw, sw, r0, r1, 1);
+    else
+        rows_g32(out, x, pw, sw, r0, r1, 0);
 }
 
 PL_HOT void plk_dsp_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *w,
                               const float *ws, int r0, int r1) {
     int n = x->n, gs = x->group_size;
-    if (n % gs != 0 || gs % 16 != 0 || ((uintptr_t)w & 3u) != 0) {
+    if (((uintptr_t)w & 3u) != 0 || n % 4 != 0 || gs % 4 != 0) {
         matvec_segments(out, x, w, ws, r0, r1);
+        return;
+    }
+    if (n % gs != 0 || gs % 16 != 0) {
+        matvec_word_segments(out, x, w, ws, r0, r1);
         return;
     }
     /* Whole, aligned groups of a multiple of 16 weights. */
@@ -207,6 +352,117 @@ PL_HOT void plk_dsp_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *
             val += ((float)acc) * sw[g] * xs[g];
         }
         out[i] = val;
+    }
+}
+
+/* ---- attention ---------------------------------------------------------------
+ * A head's keys or values come in by VLDM, 8 floats an instruction, and q
+ * (scores) or the sums (mix) stay in the FPU's registers for every
+ * position. The operations and their order are the reference's: per
+ * position score = ((0 + q0*k0) + q1*k1) + ..., then score / scale_div; per
+ * value out = ((0 + a0*v0) + a1*v1) + .... Head sizes 8 and 16; others go
+ * to the reference. Registers: s0 the score or weight, s1 a product, s2
+ * zero, s3 scale_div, s4-s11 half a head of 16, s16-s31 q or the sums (and
+ * the key or value of a head of 8 in s24-s31). */
+
+#define PLK_FP_CLOBBERS                                                                 \
+    "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s16",     \
+        "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27",     \
+        "s28", "s29", "s30", "s31"
+/* s0 += sQ * sK (the product in s1), sACC += s0 * sV, sR = 0.0f */
+#define DOT(q, k) "vmul.f32 s1, s" #q ", s" #k "\n\tvadd.f32 s0, s0, s1\n\t"
+#define AXPY(acc, v) "vmul.f32 s1, s0, s" #v "\n\tvadd.f32 s" #acc ", s" #acc ", s1\n\t"
+#define ZERO(r) "vmov s" #r ", %[zero]\n\t"
+
+PL_HOT void plk_m33_attention_scores(float *att, const float *q, const float *keys,
+                                     size_t stride, int n, int head_size, float scale_div) {
+    uint32_t step = (uint32_t)(stride * sizeof(float)), zero = 0;
+    if (n <= 0 || (head_size != 8 && head_size != 16)) {
+        plk_ref_attention_scores(att, q, keys, stride, n, head_size, scale_div);
+        return;
+    }
+    if (head_size == 8) { /* q in s16-s23, the key in s24-s31 */
+        __asm__ volatile("vldmia %[q], {s16-s23}\n\t"
+                         "vmov s2, %[zero]\n\t"
+                         "vmov s3, %[div]\n\t"
+                         "1:\n\t"
+                         "vldmia %[k], {s24-s31}\n\t"
+                         "add %[k], %[k], %[step]\n\t"
+                         "vmov.f32 s0, s2\n\t"
+                         DOT(16, 24) DOT(17, 25) DOT(18, 26) DOT(19, 27)
+                         DOT(20, 28) DOT(21, 29) DOT(22, 30) DOT(23, 31)
+                         "vdiv.f32 s0, s0, s3\n\t"
+                         "vstmia %[att]!, {s0}\n\t"
+                         "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : [att] "+r"(att), [k] "+r"(keys), [n] "+r"(n)
+                         : [q] "r"(q), [step] "r"(step), [div] "r"(scale_div), [zero] "r"(zero)
+                         : "memory", "cc", PLK_FP_CLOBBERS);
+    } else { /* q in s16-s31, each half of the key in s4-s11 in turn */
+        step -= 32; /* the first half's VLDM advanced 32 bytes */
+        __asm__ volatile("vldmia %[q], {s16-s31}\n\t"
+                         "vmov s2, %[zero]\n\t"
+                         "vmov s3, %[div]\n\t"
+                         "1:\n\t"
+                         "vldmia %[k]!, {s4-s11}\n\t"
+                         "vmov.f32 s0, s2\n\t"
+                         DOT(16, 4) DOT(17, 5) DOT(18, 6) DOT(19, 7)
+                         DOT(20, 8) DOT(21, 9) DOT(22, 10) DOT(23, 11)
+                         "vldmia %[k], {s4-s11}\n\t"
+                         "add %[k], %[k], %[step]\n\t"
+                         DOT(24, 4) DOT(25, 5) DOT(26, 6) DOT(27, 7)
+                         DOT(28, 8) DOT(29, 9) DOT(30, 10) DOT(31, 11)
+                         "vdiv.f32 s0, s0, s3\n\t"
+                         "vstmia %[att]!, {s0}\n\t"
+                         "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         : [att] "+r"(att), [k] "+r"(keys), [n] "+r"(n)
+                         : [q] "r"(q), [step] "r"(step), [div] "r"(scale_div), [zero] "r"(zero)
+                         : "memory", "cc", PLK_FP_CLOBBERS);
+    }
+}
+
+PL_HOT void plk_m33_attention_mix(float *out, const float *att, const float *values,
+                                  size_t stride, int n, int head_size) {
+    uint32_t step = (uint32_t)(stride * sizeof(float)), zero = 0;
+    if (n <= 0 || (head_size != 8 && head_size != 16)) {
+        plk_ref_attention_mix(out, att, values, stride, n, head_size);
+        return;
+    }
+    if (head_size == 8) { /* the sums in s16-s23, the value in s24-s31 */
+        __asm__ volatile(ZERO(16) ZERO(17) ZERO(18) ZERO(19) ZERO(20) ZERO(21) ZERO(22) ZERO(23)
+                         "1:\n\t"
+                         "vldmia %[att]!, {s0}\n\t"
+                         "vldmia %[v], {s24-s31}\n\t"
+                         "add %[v], %[v], %[step]\n\t"
+                         AXPY(16, 24) AXPY(17, 25) AXPY(18, 26) AXPY(19, 27)
+                         AXPY(20, 28) AXPY(21, 29) AXPY(22, 30) AXPY(23, 31)
+                         "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         "vstmia %[out], {s16-s23}\n\t"
+                         : [att] "+r"(att), [v] "+r"(values), [n] "+r"(n)
+                         : [out] "r"(out), [step] "r"(step), [zero] "r"(zero)
+                         : "memory", "cc", PLK_FP_CLOBBERS);
+    } else { /* the sums in s16-s31, each half of the value in s4-s11 in turn */
+        step -= 32;
+        __asm__ volatile(ZERO(16) ZERO(17) ZERO(18) ZERO(19) ZERO(20) ZERO(21) ZERO(22) ZERO(23)
+                         ZERO(24) ZERO(25) ZERO(26) ZERO(27)
+                         ZERO(28) ZERO(29) ZERO(30) ZERO(31)
+                         "1:\n\t"
+                         "vldmia %[att]!, {s0}\n\t"
+                         "vldmia %[v]!, {s4-s11}\n\t"
+                         AXPY(16, 4) AXPY(17, 5) AXPY(18, 6) AXPY(19, 7)
+                         AXPY(20, 8) AXPY(21, 9) AXPY(22, 10) AXPY(23, 11)
+                         "vldmia %[v], {s4-s11}\n\t"
+                         "add %[v], %[v], %[step]\n\t"
+                         AXPY(24, 4) AXPY(25, 5) AXPY(26, 6) AXPY(27, 7)
+                         AXPY(28, 8) AXPY(29, 9) AXPY(30, 10) AXPY(31, 11)
+                         "subs %[n], %[n], #1\n\t"
+                         "bne 1b\n\t"
+                         "vstmia %[out], {s16-s31}\n\t"
+                         : [att] "+r"(att), [v] "+r"(values), [n] "+r"(n)
+                         : [out] "r"(out), [step] "r"(step), [zero] "r"(zero)
+                         : "memory", "cc", PLK_FP_CLOBBERS);
     }
 }
 

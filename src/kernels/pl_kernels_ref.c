@@ -6,8 +6,17 @@
  * reordering a sum.
  */
 #include "pl_kernels.h"
+#include "pl_expf_fast.h"
 
 #include <math.h>
+
+/* Softmax and SwiGLU take expf's fast path inline (pl_expf_fast.h); the
+ * test-only libm build keeps the C library's expf (pl_kernels.h). */
+#if defined(PL_LIBM_MATH)
+#define kernel_expf(x) pl_expf(x)
+#else
+#define kernel_expf(x) plk_expf_inline(x)
+#endif
 
 PL_HOT void plk_rmsnorm(float *out, const float *x, const float *weight, int size) {
     float ss = 0.0f;
@@ -24,7 +33,7 @@ PL_HOT void plk_softmax(float *x, int size) {
         if (x[i] > max_val) max_val = x[i];
     float sum = 0.0f;
     for (int i = 0; i < size; i++) {
-        x[i] = pl_expf(x[i] - max_val);
+        x[i] = kernel_expf(x[i] - max_val);
         sum += x[i];
     }
     for (int i = 0; i < size; i++) x[i] /= sum;
@@ -33,9 +42,69 @@ PL_HOT void plk_softmax(float *x, int size) {
 PL_HOT void plk_swiglu(float *hb, const float *hb2, int size) {
     for (int i = 0; i < size; i++) {
         float val = hb[i];
-        val *= (1.0f / (1.0f + pl_expf(-val)));
+        val *= (1.0f / (1.0f + kernel_expf(-val)));
         val *= hb2[i];
         hb[i] = val;
+    }
+}
+
+/* ---- attention ------------------------------------------------------------- */
+
+/* A head of HS values, unrolled: q (scores) or the sums (mix) stay in
+ * registers for all n positions; each sum still runs in run.c's order. */
+#define PLK_ATTENTION_FIXED(HS)                                                          \
+    static void scores_##HS(float *att, const float *q, const float *k, size_t stride,   \
+                            int n, float scale_div) {                                    \
+        float qv[HS];                                                                    \
+        _Pragma("GCC unroll 16") for (int i = 0; i < HS; i++) qv[i] = q[i];              \
+        for (int t = 0; t < n; t++, k += stride) {                                       \
+            float score = 0.0f;                                                          \
+            _Pragma("GCC unroll 16") for (int i = 0; i < HS; i++) score += qv[i] * k[i]; \
+            att[t] = score / scale_div;                                                  \
+        }                                                                                \
+    }                                                                                    \
+    static void mix_##HS(float *out, const float *att, const float *v, size_t stride,    \
+                         int n) {                                                        \
+        float acc[HS];                                                                   \
+        _Pragma("GCC unroll 16") for (int i = 0; i < HS; i++) acc[i] = 0.0f;             \
+        for (int t = 0; t < n; t++, v += stride) {                                       \
+            float a = att[t];                                                            \
+            _Pragma("GCC unroll 16") for (int i = 0; i < HS; i++) acc[i] += a * v[i];    \
+        }                                                                                \
+        _Pragma("GCC unroll 16") for (int i = 0; i < HS; i++) out[i] = acc[i];           \
+    }
+PLK_ATTENTION_FIXED(8)
+PLK_ATTENTION_FIXED(16)
+
+PL_HOT void plk_ref_attention_scores(float *att, const float *q, const float *keys, size_t stride,
+                                 int n, int head_size, float scale_div) {
+    if (head_size == 8) {
+        scores_8(att, q, keys, stride, n, scale_div);
+    } else if (head_size == 16) {
+        scores_16(att, q, keys, stride, n, scale_div);
+    } else {
+        for (int t = 0; t < n; t++) {
+            const float *k = keys + (size_t)t * stride;
+            float score = 0.0f;
+            for (int i = 0; i < head_size; i++) score += q[i] * k[i];
+            att[t] = score / scale_div;
+        }
+    }
+}
+
+PL_HOT void plk_ref_attention_mix(float *out, const float *att, const float *values, size_t stride,
+                              int n, int head_size) {
+    if (head_size == 8) {
+        mix_8(out, att, values, stride, n);
+    } else if (head_size == 16) {
+        mix_16(out, att, values, stride, n);
+    } else {
+        for (int i = 0; i < head_size; i++) out[i] = 0.0f;
+        for (int t = 0; t < n; t++) {
+            const float *v = values + (size_t)t * stride;
+            float a = att[t];
+            for (int i = 0; i < head_size; i++) out[i] += a * v[i];
+        }
     }
 }
 
@@ -73,23 +142,36 @@ PL_HOT void plk_ref_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const 
     for (int g = 0, j0 = 0; j0 < n; g++, j0 += group_size) {
         int len = n - j0 < group_size ? n - j0 : group_size;
         const float *xg = x + j0;
+        /* runq.c's `if (val > wmax) wmax = val`: fmaxf keeps the same value
+         * (|x| is never -0, and a NaN is skipped by both) in one instruction
+         * where the FPU has VMAXNM. */
         float wmax = 0.0f;
-        for (int i = 0; i < len; i++) {
-            float v = fabsf(xg[i]);
-            if (v > wmax) wmax = v;
-        }
+        for (int i = 0; i < len; i++) wmax = fmaxf(wmax, fabsf(xg[i]));
         float scale = wmax / 127.0f;
         scales[g] = scale;
         /* runq.c converts round(x / 0) = NaN to int8, which is 0 on the
          * machines it runs on; here a zero group is zeros by definition. */
-        for (int i = 0; i < len; i++)
-            q[j0 + i] = scale == 0.0f ? 0 : (int8_t)roundf(xg[i] / scale);
+        if (scale == 0.0f) {
+            for (int i = 0; i < len; i++) q[j0 + i] = 0;
+        } else {
+            for (int i = 0; i < len; i++) {
+                int32_t v = (int32_t)roundf(xg[i] / scale); /* |v| <= 127 */
+                q[j0 + i] = (int8_t)v;
+            }
+        }
     }
-    for (int b = 0, j = 0; j < n; b++, j += 4) {
-        uint32_t v[4];
-        for (int k = 0; k < 4; k++) v[k] = (uint16_t)(int16_t)(j + k < n ? q[j + k] : 0);
-        wide[2 * b] = v[0] | v[2] << 16;
-        wide[2 * b + 1] = v[1] | v[3] << 16;
+    /* The wide form: (b0 | b2 << 16, b1 | b3 << 16) per block of four, each
+     * value sign-extended to 16 bits; the last block zero-padded. */
+    int j = 0;
+    for (; j + 4 <= n; j += 4, wide += 2) {
+        wide[0] = (uint32_t)(uint16_t)q[j] | (uint32_t)(uint16_t)q[j + 2] << 16;
+        wide[1] = (uint32_t)(uint16_t)q[j + 1] | (uint32_t)(uint16_t)q[j + 3] << 16;
+    }
+    if (j < n) {
+        int8_t b[4] = {0, 0, 0, 0};
+        for (int k = 0; j + k < n; k++) b[k] = q[j + k];
+        wide[0] = (uint32_t)(uint16_t)b[0] | (uint32_t)(uint16_t)b[2] << 16;
+        wide[1] = (uint32_t)(uint16_t)b[1] | (uint32_t)(uint16_t)b[3] << 16;
     }
 }
 

@@ -12,12 +12,14 @@
  * Method: each function reduces its argument exactly in fixed point, sums a
  * Taylor series in 64-bit fixed point (error below 2^-60 of the result), and
  * rounds that once to a float. A result can only be misrounded when the
- * exact value lies within 2^-60 of a rounding boundary;
- * `make check-math` proves over every float input that none does
- * (tests/check_math.c, against MPFR), and recomputes every constant here.
+ * exact value lies within 2^-60 of a rounding boundary. expf first tries a
+ * 32-bit fast path (pl_expf_fast.h) that returns only results its error
+ * bound cannot misround. `make check-math` (tests/check_math.c) compares
+ * every float input with the C library's long double functions.
  */
 #define PL_MATH_IMPLEMENTATION
 #include "pl_kernels.h"
+#include "pl_expf_fast.h"
 
 #include <string.h>
 
@@ -52,17 +54,8 @@ static int clz64(uint64_t v) {
 #endif
 }
 
-static uint32_t bits_of(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return u;
-}
-
-static float float_of(uint32_t u) {
-    float f;
-    memcpy(&f, &u, sizeof f);
-    return f;
-}
+#define bits_of plk_bits_of
+#define float_of plk_float_of
 
 /* The float nearest to (-1)^neg * m * 2^e (ties to even), subnormals and
  * overflow included. m != 0. */
@@ -100,7 +93,7 @@ static float round_to_float(int neg, uint64_t m, int e) {
 /* ---- exp ----------------------------------------------------------------- */
 
 /* 2^(j/64), j = 0..63, in Q63 (rounded). */
-static const uint64_t exp2_table[64] = {
+const uint64_t plk_exp2_q63[64] = {
     0x8000000000000000u, 0x8164d1f3bc030773u, 0x82cd8698ac2ba1d7u, 0x843a28c3acde4046u,
     0x85aac367cc487b15u, 0x871f61969e8d1010u, 0x88980e8092da8527u, 0x8a14d575496efd9au,
     0x8b95c1e3ea8bd6e7u, 0x8d1adf5b7e5ba9e6u, 0x8ea4398b45cd53c0u, 0x9031dc431466b1dcu,
@@ -140,27 +133,17 @@ static float exp_reduced(int n, int j, int64_t r_q70) {
     q = (int64_t)(1ull << 62) + (smulhi(q, r_q70) >> 6);
     /* e^r - 1 = r * q, in Q70: Q70 * Q62 / 2^64 = Q68 -> << 2 */
     int64_t em1 = smulhi(r_q70, q) * 4;
-    uint64_t t = exp2_table[j];
+    uint64_t t = plk_exp2_q63[j];
     /* t * (1 + em1): t in Q63; t * em1 in Q(63 + 70 - 64) = Q69 -> Q63 */
     uint64_t m = t + (uint64_t)(smulhi((int64_t)(t >> 1), em1) >> 5);
     return round_to_float(0, m, n - 63);
 }
 
-float pl_expf(float x) {
-    uint32_t u = bits_of(x);
+/* The exact path of pl_expf (pl_expf_fast.h): x = u's float, reduced with
+ * k = n * 64 + j. x in Q69, modulo 2^64: r = x - k*ln2/64 fits in 64 bits,
+ * so the wrapped difference is exact. */
+float plk_expf_exact(uint32_t u, int k, int n, int j) {
     uint32_t ax = u & 0x7fffffffu;
-    if (ax >= 0x7f800000u) { /* inf or NaN */
-        if (ax > 0x7f800000u) return x + x;
-        return (u >> 31) ? 0.0f : x;
-    }
-    if (x > 89.0f) return float_of(0x7f800000u);
-    if (x < -104.0f) return 0.0f;
-    /* k = round(x * 64 / ln2), from a float estimate: any k near it keeps
-     * |r| within the series' range. */
-    float kf = x * 92.332482616893656f;
-    int k = (int)(kf + (kf >= 0.0f ? 0.5f : -0.5f));
-    /* x in Q69, modulo 2^64: r = x - k*ln2/64 fits in 64 bits, so the
-     * wrapped difference is exact. */
     int ex = (int)((ax >> 23) & 0xff), sh;
     uint64_t mx = ax & 0x7fffffu, xq;
     if (ex == 0) ex = 1; else mx |= 0x800000u;
@@ -174,10 +157,10 @@ float pl_expf(float x) {
     uint64_t kl = kabs * LN2_64_Q69 + ((kabs * LN2_64_Q69_LO32) >> 32);
     if (k < 0) kl = (uint64_t)0 - kl;
     int64_t r = (int64_t)(xq - kl); /* Q69 */
-    int n = k >= 0 ? k / 64 : -((-k + 63) / 64);
-    int j = k - n * 64;
     return exp_reduced(n, j, r * 2);
 }
+
+float pl_expf(float x) { return plk_expf_inline(x); }
 
 /* ---- sine and cosine ------------------------------------------------------ */
 

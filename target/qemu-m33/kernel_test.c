@@ -32,6 +32,9 @@ static float input[INPUT_N];
 static int8_t q[INPUT_N];
 static float xs[INPUT_N / 4 + 2];
 static uint32_t wide[INPUT_N / 2 + 2];
+#define ATT_MAX_POS 40
+#define ATT_MAX_KV 72 /* head size 24 times 3 kv heads */
+static float att_keys[ATT_MAX_POS * ATT_MAX_KV], att_values[ATT_MAX_POS * ATT_MAX_KV];
 static float out_ref[MAX_ROWS], out_dsp[MAX_ROWS];
 
 int m33_kernel_test(void) {
@@ -42,6 +45,7 @@ int m33_kernel_test(void) {
         if (trial % 3 == 0) gs = 16 * (1 + (int)(next() % 4)); /* the fast path's sizes */
         int n = 1 + (int)(next() % MAX_N);
         if (trial % 3 == 0) n = gs * (1 + (int)(next() % (MAX_N / gs)));
+        if (trial % 3 == 1) n = 4 * (1 + (int)(next() % (MAX_N / 4))); /* whole words: straddling groups */
         int rows = 1 + (int)(next() % MAX_ROWS);
         int offset = trial % 5 == 4 ? 1 + (int)(next() % 3) : 0; /* misaligned weights */
         int8_t *w = weights + offset;
@@ -69,6 +73,32 @@ int m33_kernel_test(void) {
             if (failed <= 5)
                 printf("kernels: FAILED matvec_q8 n %d rows %d [%d, %d) group %d offset %d\n", n,
                        rows, r0, r1, gs, offset);
+        }
+    }
+    /* attention: every head size the fast paths take and some they leave,
+     * any number of positions, keys and values at a stride */
+    for (int trial = 0; trial < 200; trial++) {
+        static const int sizes[] = {8, 16, 4, 12, 24};
+        int hs = sizes[trial % 5], n = 1 + (int)(next() % ATT_MAX_POS);
+        int kv = hs * (1 + (int)(next() % 3));
+        float *keys = att_keys, *values = att_values, qv[24];
+        float att_ref[ATT_MAX_POS], att_m33[ATT_MAX_POS];
+        for (int i = 0; i < n * kv; i++) {
+            keys[i] = (float)((int)(next() % 2001) - 1000) * 1e-3f;
+            values[i] = (float)((int)(next() % 2001) - 1000) * 1e-3f;
+        }
+        for (int i = 0; i < hs; i++) qv[i] = (float)((int)(next() % 2001) - 1000) * 1e-2f;
+        plk_ref_attention_scores(att_ref, qv, keys, (size_t)kv, n, hs, 2.828427f);
+        plk_attention_scores(att_m33, qv, keys, (size_t)kv, n, hs, 2.828427f);
+        float mix_ref[24], mix_m33[24];
+        plk_ref_attention_mix(mix_ref, att_ref, values, (size_t)kv, n, hs);
+        plk_attention_mix(mix_m33, att_ref, values, (size_t)kv, n, hs);
+        if (memcmp(att_ref, att_m33, (size_t)n * sizeof(float)) == 0 &&
+            memcmp(mix_ref, mix_m33, (size_t)hs * sizeof(float)) == 0) {
+            passed++;
+        } else {
+            failed++;
+            if (failed <= 5) printf("kernels: FAILED attention head %d positions %d\n", hs, n);
         }
     }
 #else
