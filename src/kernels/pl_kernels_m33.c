@@ -373,6 +373,18 @@ PL_HOT void plk_dsp_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *
 #define DOT(q, k) "vmul.f32 s1, s" #q ", s" #k "\n\tvadd.f32 s0, s0, s1\n\t"
 #define AXPY(acc, v) "vmul.f32 s1, s0, s" #v "\n\tvadd.f32 s" #acc ", s" #acc ", s1\n\t"
 #define ZERO(r) "vmov s" #r ", %[zero]\n\t"
+/* What every attention loop shares: the score's zero and divisor, the
+ * score's division and store, the loop, and the operands. */
+#define SCORES_SETUP "vmov s2, %[zero]\n\tvmov s3, %[div]\n\t1:\n\t"
+#define SCORES_NEXT "vdiv.f32 s0, s0, s3\n\tvstmia %[att]!, {s0}\n\tsubs %[n], %[n], #1\n\tbne 1b\n\t"
+#define SCORES_OPERANDS                                                                  \
+    : [att] "+r"(att), [k] "+r"(keys), [n] "+r"(n)                                       \
+    : [q] "r"(q), [step] "r"(step), [div] "r"(scale_div), [zero] "r"(zero)              \
+    : "memory", "cc", PLK_FP_CLOBBERS
+#define MIX_OPERANDS                                                                     \
+    : [att] "+r"(att), [v] "+r"(values), [n] "+r"(n)                                    \
+    : [out] "r"(out), [step] "r"(step), [zero] "r"(zero)                                 \
+    : "memory", "cc", PLK_FP_CLOBBERS
 
 PL_HOT void plk_m33_attention_scores(float *att, const float *q, const float *keys,
                                      size_t stride, int n, int head_size, float scale_div) {
@@ -383,27 +395,18 @@ PL_HOT void plk_m33_attention_scores(float *att, const float *q, const float *ke
     }
     if (head_size == 8) { /* q in s16-s23, the key in s24-s31 */
         __asm__ volatile("vldmia %[q], {s16-s23}\n\t"
-                         "vmov s2, %[zero]\n\t"
-                         "vmov s3, %[div]\n\t"
-                         "1:\n\t"
+                         SCORES_SETUP
                          "vldmia %[k], {s24-s31}\n\t"
                          "add %[k], %[k], %[step]\n\t"
                          "vmov.f32 s0, s2\n\t"
                          DOT(16, 24) DOT(17, 25) DOT(18, 26) DOT(19, 27)
                          DOT(20, 28) DOT(21, 29) DOT(22, 30) DOT(23, 31)
-                         "vdiv.f32 s0, s0, s3\n\t"
-                         "vstmia %[att]!, {s0}\n\t"
-                         "subs %[n], %[n], #1\n\t"
-                         "bne 1b\n\t"
-                         : [att] "+r"(att), [k] "+r"(keys), [n] "+r"(n)
-                         : [q] "r"(q), [step] "r"(step), [div] "r"(scale_div), [zero] "r"(zero)
-                         : "memory", "cc", PLK_FP_CLOBBERS);
+                         SCORES_NEXT
+                         SCORES_OPERANDS);
     } else { /* q in s16-s31, each half of the key in s4-s11 in turn */
         step -= 32; /* the first half's VLDM advanced 32 bytes */
         __asm__ volatile("vldmia %[q], {s16-s31}\n\t"
-                         "vmov s2, %[zero]\n\t"
-                         "vmov s3, %[div]\n\t"
-                         "1:\n\t"
+                         SCORES_SETUP
                          "vldmia %[k]!, {s4-s11}\n\t"
                          "vmov.f32 s0, s2\n\t"
                          DOT(16, 4) DOT(17, 5) DOT(18, 6) DOT(19, 7)
@@ -412,13 +415,8 @@ PL_HOT void plk_m33_attention_scores(float *att, const float *q, const float *ke
                          "add %[k], %[k], %[step]\n\t"
                          DOT(24, 4) DOT(25, 5) DOT(26, 6) DOT(27, 7)
                          DOT(28, 8) DOT(29, 9) DOT(30, 10) DOT(31, 11)
-                         "vdiv.f32 s0, s0, s3\n\t"
-                         "vstmia %[att]!, {s0}\n\t"
-                         "subs %[n], %[n], #1\n\t"
-                         "bne 1b\n\t"
-                         : [att] "+r"(att), [k] "+r"(keys), [n] "+r"(n)
-                         : [q] "r"(q), [step] "r"(step), [div] "r"(scale_div), [zero] "r"(zero)
-                         : "memory", "cc", PLK_FP_CLOBBERS);
+                         SCORES_NEXT
+                         SCORES_OPERANDS);
     }
 }
 
@@ -440,9 +438,7 @@ PL_HOT void plk_m33_attention_mix(float *out, const float *att, const float *val
                          "subs %[n], %[n], #1\n\t"
                          "bne 1b\n\t"
                          "vstmia %[out], {s16-s23}\n\t"
-                         : [att] "+r"(att), [v] "+r"(values), [n] "+r"(n)
-                         : [out] "r"(out), [step] "r"(step), [zero] "r"(zero)
-                         : "memory", "cc", PLK_FP_CLOBBERS);
+                         MIX_OPERANDS);
     } else { /* the sums in s16-s31, each half of the value in s4-s11 in turn */
         step -= 32;
         __asm__ volatile(ZERO(16) ZERO(17) ZERO(18) ZERO(19) ZERO(20) ZERO(21) ZERO(22) ZERO(23)
@@ -460,9 +456,7 @@ PL_HOT void plk_m33_attention_mix(float *out, const float *att, const float *val
                          "subs %[n], %[n], #1\n\t"
                          "bne 1b\n\t"
                          "vstmia %[out], {s16-s31}\n\t"
-                         : [att] "+r"(att), [v] "+r"(values), [n] "+r"(n)
-                         : [out] "r"(out), [step] "r"(step), [zero] "r"(zero)
-                         : "memory", "cc", PLK_FP_CLOBBERS);
+                         MIX_OPERANDS);
     }
 }
 
