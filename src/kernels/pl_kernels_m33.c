@@ -13,9 +13,12 @@
  * Speed: the input is widened once (plk_q8_vector.wide); per four weights a
  * row then costs one load, two SXTB16 and two SMLAD. Rows of whole, 4-byte
  * aligned groups take a hand-scheduled path (groups of 32 in one asm loop,
- * other multiples of 16 sixteen weights at a time); other layouts (groups
- * straddling rows, odd widths) go segment by segment with the same
- * instructions and byte loops at the edges.
+ * two a turn when a row has an even number; other multiples of 16 sixteen
+ * weights at a time). Rows of whole words whose groups straddle rows, or
+ * whose groups are not a multiple of 16, go segment by segment a word at a
+ * time; anything else (odd widths, unaligned weights) with byte loops at
+ * the edges. The attention loops for head sizes 8 and 16 load a key or a
+ * value with one VLDM (see below).
  */
 #include "pl_kernels.h"
 
@@ -73,6 +76,20 @@ PL_HOT __attribute__((noinline)) static void matvec_segments(float *out, const p
     }
 }
 
+/* Eight weights (two words, loaded as one) times the next eight wide input
+ * values; the first of a group starts the sum (SMUAD), the rest add. */
+#define G32_WORDS(first)                                        \
+    "ldrd %[w0], %[w1], [%[pw]], #8\n\t"                        \
+    "ldmia %[px]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"            \
+    "sxtb16 %[t], %[w0]\n\t"                                    \
+    first                                                       \
+    "sxtb16 %[t], %[w0], ror #8\n\t"                            \
+    "smlad %[acc], %[t], %[x1], %[acc]\n\t"                     \
+    "sxtb16 %[t], %[w1]\n\t"                                    \
+    "smlad %[acc], %[t], %[x2], %[acc]\n\t"                     \
+    "sxtb16 %[t], %[w1], ror #8\n\t"                            \
+    "smlad %[acc], %[t], %[x3], %[acc]\n\t"
+
 /* The dot product of a segment of nw words of four weights (4-byte
  * aligned) with the wide input, added to val as the reference does:
  * val += ((float)dot * w_scale) * x_scale. Two words per turn (LDRD, LDM of
@@ -84,16 +101,7 @@ PL_HOT __attribute__((noinline)) static void matvec_segments(float *out, const p
     "lsrs %[k], %[" nw "], #1\n\t"                                  \
     "beq " label "2f\n\t"                                            \
     label "1:\n\t"                                                   \
-    "ldrd %[w0], %[w1], [%[pw]], #8\n\t"                            \
-    "ldmia %[px]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"                \
-    "sxtb16 %[t], %[w0]\n\t"                                        \
-    "smlad %[acc], %[t], %[x0], %[acc]\n\t"                         \
-    "sxtb16 %[t], %[w0], ror #8\n\t"                                \
-    "smlad %[acc], %[t], %[x1], %[acc]\n\t"                         \
-    "sxtb16 %[t], %[w1]\n\t"                                        \
-    "smlad %[acc], %[t], %[x2], %[acc]\n\t"                         \
-    "sxtb16 %[t], %[w1], ror #8\n\t"                                \
-    "smlad %[acc], %[t], %[x3], %[acc]\n\t"                         \
+    G32_WORDS("smlad %[acc], %[t], %[x0], %[acc]\n\t")               \
     "subs %[k], %[k], #1\n\t"                                       \
     "bne " label "1b\n\t"                                            \
     label "2:\n\t"                                                   \
@@ -239,20 +247,6 @@ static inline int32_t dot_group(const int8_t **w, const uint32_t **x, int gs) {
     return acc;
 }
 
-/* Eight weights (two words, loaded as one) times the next eight wide input
- * values; the first of a group starts the sum (SMUAD), the rest add. */
-#define G32_WORDS(first)                                        \
-    "ldrd %[w0], %[w1], [%[pw]], #8\n\t"                        \
-    "ldmia %[px]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"            \
-    "sxtb16 %[t], %[w0]\n\t"                                    \
-    first                                                       \
-    "sxtb16 %[t], %[w0], ror #8\n\t"                            \
-    "smlad %[acc], %[t], %[x1], %[acc]\n\t"                     \
-    "sxtb16 %[t], %[w1]\n\t"                                    \
-    "smlad %[acc], %[t], %[x2], %[acc]\n\t"                     \
-    "sxtb16 %[t], %[w1], ror #8\n\t"                            \
-    "smlad %[acc], %[t], %[x3], %[acc]\n\t"
-
 /* The integer sum of a group in acc, then the reference's float step
  * val += ((float)acc * w_scale) * x_scale with the scales in ws and xs. */
 #define G32_SUM(acc, ws, xs)                                    \
@@ -265,6 +259,11 @@ static inline int32_t dot_group(const int8_t **w, const uint32_t **x, int gs) {
     "vmul.f32 %[f1], %[f1], " ws "\n\t"                        \
     "vmul.f32 %[f1], %[f1], " xs "\n\t"                        \
     "vadd.f32 %[val], %[val], %[f1]\n\t"
+
+#define G32_OUTPUTS                                                                       \
+    [val] "+t"(val), [pw] "+r"(pw), [px] "+r"(px), [sw] "+r"(sw), [sx] "+r"(sx),            \
+        [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),    \
+        [x3] "=&r"(x3), [t] "=&r"(t), [acc] "=&r"(acc), [f1] "=&t"(f1)
 
 /* Rows of groups of 32: per group 4 LDRD, 4 LDM, 16 SXTB16, 16 SMLAD/SMUAD
  * and the reference's float step. With an odd number of groups, one group
@@ -291,9 +290,7 @@ static inline __attribute__((always_inline)) void rows_g32(float *out, const plk
                     G32_SUM("%[acc]", "s13", "s15")
                     "cmp %[sw], %[send]\n\t"
                     "bne 1b\n\t"
-                    : [val] "+t"(val), [pw] "+r"(pw), [px] "+r"(px), [sw] "+r"(sw), [sx] "+r"(sx),
-                      [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
-                      [x3] "=&r"(x3), [t] "=&r"(t), [acc] "=&r"(acc), [f1] "=&t"(f1)
+                    : G32_OUTPUTS
                     : [send] "r"(send)
                     : "memory", "cc", "s12", "s13", "s14", "s15");
         } else {
@@ -303,10 +300,7 @@ static inline __attribute__((always_inline)) void rows_g32(float *out, const plk
                     G32_SUM("%[acc]", "%[f2]", "%[f3]")
                     "cmp %[sw], %[send]\n\t"
                     "bne 1b\n\t"
-                    : [val] "+t"(val), [pw] "+r"(pw), [px] "+r"(px), [sw] "+r"(sw), [sx] "+r"(sx),
-                      [w0] "=&r"(w0), [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2),
-                      [x3] "=&r"(x3), [t] "=&r"(t), [acc] "=&r"(acc), [f1] "=&t"(f1), [f2] "=&t"(f2),
-                      [f3] "=&t"(f3)
+                    : G32_OUTPUTS, [f2] "=&t"(f2), [f3] "=&t"(f3)
                     : [send] "r"(send)
                     : "memory", "cc");
         }

@@ -21,7 +21,6 @@
 #include "pl_kernels.h"
 #include "pl_expf_fast.h"
 
-#include <string.h>
 
 /* ---- 64-bit fixed-point helpers ------------------------------------------ */
 

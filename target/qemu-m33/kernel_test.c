@@ -34,7 +34,6 @@ static float xs[INPUT_N / 4 + 2];
 static uint32_t wide[INPUT_N / 2 + 2];
 #define ATT_MAX_POS 40
 #define ATT_MAX_KV 72 /* head size 24 times 3 kv heads */
-static float att_keys[ATT_MAX_POS * ATT_MAX_KV], att_values[ATT_MAX_POS * ATT_MAX_KV];
 static float out_ref[MAX_ROWS], out_dsp[MAX_ROWS];
 
 int m33_kernel_test(void) {
@@ -76,7 +75,15 @@ int m33_kernel_test(void) {
         }
     }
     /* attention: every head size the fast paths take and some they leave,
-     * any number of positions, keys and values at a stride */
+     * any number of positions, keys and values at a stride (from the PSRAM
+     * region, so the image's static SRAM stays the engine's) */
+    pl_platform platform = m33_platform();
+    float *att_keys = platform.alloc(NULL, PL_POOL_LARGE, ATT_MAX_POS * ATT_MAX_KV * sizeof(float));
+    float *att_values = platform.alloc(NULL, PL_POOL_LARGE, ATT_MAX_POS * ATT_MAX_KV * sizeof(float));
+    if (!att_keys || !att_values) {
+        printf("kernels: no room in the PSRAM region\n");
+        return 1;
+    }
     for (int trial = 0; trial < 200; trial++) {
         static const int sizes[] = {8, 16, 4, 12, 24};
         int hs = sizes[trial % 5], n = 1 + (int)(next() % ATT_MAX_POS);
