@@ -9,7 +9,8 @@
  * A result counts as correctly rounded when it equals the long double
  * result rounded to float. Where the long double result lies within 2^-56
  * of a rounding boundary, its own error could decide, and the input is
- * listed as unresolved instead. Two threads; about 24 minutes in all (10000^e is the slowest: powl).
+ * listed as unresolved instead. Two threads; about 24 minutes in all
+ * (10000^e is the slowest: powl).
  */
 #include "kernels/pl_kernels.h"
 
