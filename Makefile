@@ -26,7 +26,7 @@ TOOL_OBJ   := $(TOOLS:tools/%.c=$(BUILD)/obj/tools/%.o)
 HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
 FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o $(BUILD)/obj/tools/quantize.o
 
-.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 arduino models clean check-math
+.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 arduino models clean check-math quality
 all: $(BUILD)/picollama
 
 # The built-in model's headers (committed) from its binaries in models/:
@@ -142,6 +142,11 @@ check-math: $(SRC) tests/check_math.c $(HDRS)
 
 bench: $(BUILD)/picollama
 	@sh tools/bench_host.sh
+
+# Bits per byte of every weight-type mix on tinystories_valid.txt (about 20
+# minutes on two cores; the README's table).
+quality: $(BUILD)/picollama
+	@sh tools/quality_table.sh
 
 # libFuzzer on the whole engine (open + generate) under ASan and UBSan, from a
 # valid small model and tokenizer. FUZZ_SECONDS bounds the run.

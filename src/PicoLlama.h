@@ -4,10 +4,9 @@
  *
  *   #include <PicoLlama.h>
  *   #include <models/stories_model.h>
- *   #include <models/stories_tokenizer.h>
  *   PicoLlama llama;
  *   void setup() {
- *     llama.setModel(stories_model, stories_model_len, stories_tokenizer, stories_tokenizer_len);
+ *     llama.setModel(stories_model, stories_model_len);   // tokenizer inside
  *     llama.setOutputCB([](const char *piece) { if (piece) Serial.print(piece); });
  *     llama.generate("Once upon a time");
  *   }
@@ -16,14 +15,27 @@
  * setTemperature, setSeed, generate) work unchanged. Failures are reported,
  * never a panic: generate() and setModel() return false and error() /
  * errorMessage() say why.
+ *
+ * Placement (setPlacement, before setModel): by default the class copies the
+ * weights, once, at setModel, where they read fastest, by pl_auto_place's
+ * rule (picollama.h): into SRAM the tensors read most per token that fit
+ * beside the engine's buffers, the rest into PSRAM (36.6 MB/s against
+ * flash's 24.8), then the KV cache into SRAM if it still fits. SRAM is
+ * budgeted at the board's 520 KB less PL_BOARD_SRAM_RESERVE (96 KB for the
+ * core, USB, stacks and the sketch), and never more than the heap has free
+ * less PICOLLAMA_SRAM_KEEP; PSRAM at 8 MB at most. setModel refuses a model
+ * that needs more. copyMs() tells what the copy took.
  */
 #ifndef PICOLLAMA_CLASS_H
 #define PICOLLAMA_CLASS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 
 #include "picollama.h"
+#include "pl_port.h"
 
 /* The arduino-pico port (PicoLlamaPort.cpp): the fast pool from the SRAM
  * heap, the large pool (KV cache) from PSRAM, the CPU cycle counter as the
@@ -32,10 +44,25 @@ extern "C" pl_platform picollama_arduino_platform(void);
 extern "C" uint32_t picollama_arduino_random_seed(void);
 extern "C" uint32_t picollama_arduino_cycles_per_ms(void);
 extern "C" size_t picollama_arduino_psram_size(void);
+extern "C" size_t picollama_arduino_sram_free(void);
+extern "C" size_t picollama_arduino_psram_free(void);
+
+/* SRAM heap left to the sketch after setModel, at least. */
+#ifndef PICOLLAMA_SRAM_KEEP
+#define PICOLLAMA_SRAM_KEEP (16u * 1024u)
+#endif
 
 class PicoLlama {
 public:
     typedef void (*OutputCallback)(const char *piece);
+
+    /* Where setModel puts the weights. */
+    enum Placement {
+        PlaceAuto,  /* the fastest that fits (the default; see above) */
+        PlaceFlash, /* read in place from flash, nothing copied */
+        PlacePSRAM, /* all copied to PSRAM */
+        PlaceSRAM   /* all copied to SRAM (small models) */
+    };
 
     /* The last story's figures. */
     struct Stats {
@@ -49,7 +76,7 @@ public:
     };
 
     PicoLlama() : engine_(0), cb_(0), stopRequested_(false), seedSet_(false), seed_(0),
-                  maxPrompt_(0) {
+                  maxPrompt_(0), placement_(PlaceAuto), copyMs_(0.0f) {
         sampling_ = pl_default_sampling();
         sampling_.steps = 0; /* the model's whole context, unless set */
         clearError();
@@ -58,22 +85,58 @@ public:
     ~PicoLlama() { pl_close(engine_); }
 
     /* The model and tokenizer arrays (in flash) and their lengths in bytes.
-     * Opens the engine: validates both and allocates its two pools. */
+     * Opens the engine: validates both, allocates its two pools and copies
+     * the weights where setPlacement says. */
     bool setModel(const void *model, size_t len, const void *tokenizer, size_t tokenizerLen) {
         pl_close(engine_);
         engine_ = 0;
+        copyMs_ = 0.0f;
+        clearError();
         if (picollama_arduino_psram_size() == 0) {
             err_.status = PL_ERR_NO_MEMORY;
             copyMessage("no PSRAM found: this board needs PSRAM for the KV cache (check Tools > PSRAM Size and the board's PSRAM chip)");
             return false;
         }
-        pl_options options = {maxPrompt_};
+        size_t sramFree = picollama_arduino_sram_free(), psramFree = picollama_arduino_psram_free();
+        size_t sramRoom = sramFree > PICOLLAMA_SRAM_KEEP ? sramFree - PICOLLAMA_SRAM_KEEP : 0;
+        size_t psramRoom = psramFree < PL_BOARD_PSRAM_BYTES ? psramFree : PL_BOARD_PSRAM_BYTES;
+        if (sramRoom > PL_BOARD_SRAM_BYTES - PL_BOARD_SRAM_RESERVE)
+            sramRoom = PL_BOARD_SRAM_BYTES - PL_BOARD_SRAM_RESERVE;
+        pl_options options;
+        memset(&options, 0, sizeof options);
+        options.max_prompt_bytes = maxPrompt_;
+        options.max_positions = sampling_.steps; /* 0: the whole context */
+        if (placement_ == PlaceAuto) {
+            if (pl_auto_place(model, len, tokenizer, tokenizerLen, sramRoom, psramRoom, &options,
+                              &err_) != PL_OK)
+                return false;
+        } else if (placement_ == PlacePSRAM) {
+            options.large_weight_budget = (size_t)-1;
+        } else if (placement_ == PlaceSRAM) {
+            options.fast_weight_budget = (size_t)-1;
+        }
+        pl_memory_plan plan;
+        if (pl_plan_memory(model, len, tokenizer, tokenizerLen, &options, &plan, &err_) != PL_OK)
+            return false;
+        if (plan.fast_bytes > sramRoom || plan.large_bytes > psramRoom) {
+            bool sram = plan.fast_bytes > sramRoom;
+            err_.status = PL_ERR_NO_MEMORY;
+            snprintf(err_.message, sizeof err_.message,
+                     "the model needs %lu bytes of %s; %lu are free within the budget",
+                     (unsigned long)(sram ? plan.fast_bytes : plan.large_bytes),
+                     sram ? "SRAM" : "PSRAM", (unsigned long)(sram ? sramRoom : psramRoom));
+            return false;
+        }
         pl_platform platform = picollama_arduino_platform();
         if (pl_open(&engine_, model, len, tokenizer, tokenizerLen, &options, &platform, &err_) != PL_OK)
             return false;
+        copyMs_ = (float)pl_memory(engine_)->copy_ticks / (float)picollama_arduino_cycles_per_ms();
         if (seedSet_) pl_seed(engine_, seed_);
         return true;
     }
+
+    /* A PicoLlama model file (`picollama convert`): the tokenizer is inside. */
+    bool setModel(const void *model, size_t len) { return setModel(model, len, 0, 0); }
 
     /* The original PicoLlama's form: the tokenizer's length is read from its
      * records (at most the 16 MB of flash). Prefer the four-argument form. */
@@ -94,8 +157,14 @@ public:
 
     void setTemperature(float t) { sampling_.temperature = t; }
     void setTopP(float p) { sampling_.topp = p; }
-    /* Positions to run, prompt included; 0: the model's whole context. */
+    /* Positions to run, prompt included; 0: the model's whole context. Set
+     * before setModel, it also sizes the KV cache (a story then runs at most
+     * that many). */
     void setSteps(unsigned steps) { sampling_.steps = (int)steps; }
+    /* Where setModel puts the weights (default PlaceAuto). */
+    void setPlacement(Placement p) { placement_ = p; }
+    /* Milliseconds setModel spent copying weights. */
+    float copyMs() const { return copyMs_; }
     /* Longest prompt in bytes (default 1024); takes effect at setModel. */
     void setMaxPromptLength(size_t bytes) { maxPrompt_ = bytes; }
 
@@ -179,6 +248,8 @@ private:
     bool seedSet_;
     uint32_t seed_;
     size_t maxPrompt_;
+    Placement placement_;
+    float copyMs_;
     pl_sampling sampling_;
     pl_error err_;
     Stats stats_;

@@ -17,8 +17,9 @@
 
 extern "C" {
 
-/* The fast pool (per-token vectors, logits, sampler index) from the SRAM
- * heap; the large pool (KV cache, tokenizer index) from PSRAM. free()
+/* The fast pool (per-token vectors, logits, sampler index, weights placed
+ * in SRAM) from the SRAM heap; the large pool (KV cache, tokenizer index,
+ * weights placed in PSRAM) from PSRAM. free()
  * recognises PSRAM pointers, so both are released the same way. */
 static void *port_alloc(void *user, pl_pool pool, size_t size) {
     (void)user;
@@ -50,6 +51,10 @@ uint32_t picollama_arduino_random_seed(void) { return rp2040.hwrand32(); }
 uint32_t picollama_arduino_cycles_per_ms(void) { return (uint32_t)(PL_PORT_CPU_HZ / 1000u); }
 
 size_t picollama_arduino_psram_size(void) { return rp2040.getPSRAMSize(); }
+
+size_t picollama_arduino_sram_free(void) { return (size_t)rp2040.getFreeHeap(); }
+
+size_t picollama_arduino_psram_free(void) { return (size_t)rp2040.getFreePSRAMHeap(); }
 
 } /* extern "C" */
 

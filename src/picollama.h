@@ -8,7 +8,8 @@
  *   - PL_POOL_FAST:  per-token vectors, logits, sampler index (SRAM on the board)
  *   - PL_POOL_LARGE: KV cache, tokenizer index, prompt scratch (PSRAM on the board)
  * pl_plan_memory() tells how many bytes each pool needs before anything is
- * allocated. Nothing is allocated per token.
+ * allocated. Nothing is allocated per token. Weights may be copied once, at
+ * open, into either pool when that is faster (pl_options).
  *
  * For the same model, tokenizer, prompt and sampling settings, generation
  * produces exactly the text llama2.c's run.c prints.
@@ -59,8 +60,48 @@ const char *pl_status_name(pl_status status);
 typedef enum {
     PL_FORMAT_LLAMA2C_V0 = 0,  /* export.py legacy: 7 int32 fields, then fp32 */
     PL_FORMAT_LLAMA2C_V1 = 1,  /* "ak42" magic, 256-byte header, fp32 */
-    PL_FORMAT_LLAMA2C_V2 = 2   /* "ak42" magic, int8 groups (runq.c) */
+    PL_FORMAT_LLAMA2C_V2 = 2,  /* "ak42" magic, int8 groups (runq.c) */
+    PL_FORMAT_PICOLLAMA = 3    /* "PLLM": a type per tensor, the tokenizer inside
+                                  (docs/model-format.md) */
 } pl_format;
+
+/* How a tensor's values are stored (the engine's weight-type table). */
+typedef enum {
+    PL_WTYPE_F32 = 0,     /* fp32 */
+    PL_WTYPE_Q8 = 1,      /* llama2.c version 2: int8, then one fp32 scale per group of
+                             group_size values over the whole layer (groups may straddle rows) */
+    PL_WTYPE_Q8_ROWS = 2, /* int8 in groups along each row (the last may be shorter),
+                             rows padded to 4 bytes, then fp32 scales */
+    PL_WTYPE_Q4 = 3,      /* int4 in groups along each row, rows padded to 8 values,
+                             then fp16 scales */
+    PL_WTYPE_COUNT
+} pl_wtype;
+
+/* The tensors of a model, in one order for every format. */
+typedef enum {
+    PL_TENSOR_RMS_ATT = 0, /* [layers][dim] */
+    PL_TENSOR_RMS_FFN,     /* [layers][dim] */
+    PL_TENSOR_RMS_FINAL,   /* [dim] */
+    PL_TENSOR_EMBEDDING,   /* [vocab][dim] */
+    PL_TENSOR_WQ,          /* [layers][dim][dim] */
+    PL_TENSOR_WK,          /* [layers][kv_dim][dim] */
+    PL_TENSOR_WV,          /* [layers][kv_dim][dim] */
+    PL_TENSOR_WO,          /* [layers][dim][dim] */
+    PL_TENSOR_W1,          /* [layers][hidden][dim] */
+    PL_TENSOR_W2,          /* [layers][dim][hidden] */
+    PL_TENSOR_W3,          /* [layers][hidden][dim] */
+    PL_TENSOR_WCLS,        /* [vocab][dim]: the embedding's bytes when shared */
+    PL_TENSOR_COUNT
+} pl_tensor_id;
+
+/* One tensor of a checkpoint: `layers` matrices of rows x cols. */
+typedef struct {
+    pl_wtype type;
+    int group_size;  /* quantized types, else 0 */
+    int layers, rows, cols;
+    size_t offset;   /* from the blob's start */
+    size_t bytes;    /* all layers */
+} pl_tensor_info;
 
 typedef struct {
     int dim;              /* transformer width */
@@ -71,11 +112,21 @@ typedef struct {
     int vocab_size;
     int seq_len;          /* context length */
     int shared_classifier;/* 1: the classifier is the token embedding table */
-    int group_size;       /* int8 group size (version 2), else 0 */
+    int group_size;       /* the smallest group size of a quantized tensor, else 0 */
     pl_format format;
     size_t weights_offset;/* where the tensors start in the blob */
     size_t expected_size; /* bytes the blob must have for this config */
+    size_t tokenizer_offset, tokenizer_size; /* a tokenizer inside the file (size 0: none) */
+    pl_tensor_info tensors[PL_TENSOR_COUNT];
 } pl_model_info;
+
+/* Short names: "wq", "rms_att", ...; and a type's: "fp32", "int8", "int4". */
+const char *pl_tensor_name(pl_tensor_id id);
+const char *pl_wtype_name(pl_wtype type);
+
+/* Bytes one token reads from a tensor: all of it, or one row of the
+ * embedding (whose bytes also serve as the classifier when shared). */
+uint64_t pl_tensor_bytes_per_token(const pl_model_info *info, pl_tensor_id id);
 
 /* Reads and validates a checkpoint header against the blob's length. Reads no
  * weight. */
@@ -86,7 +137,8 @@ pl_status pl_model_inspect(const void *model, size_t model_size,
 uint64_t pl_model_parameter_count(const pl_model_info *info);
 
 /* Bytes of weights read to produce one token: every matrix, every norm, one
- * row of the embedding table and the whole classifier. */
+ * row of the embedding table and the whole classifier (the sum of
+ * pl_tensor_bytes_per_token). */
 uint64_t pl_model_bytes_per_token(const pl_model_info *info);
 
 /* 1 when the file is a version-2 checkpoint whose group size does not
@@ -124,11 +176,32 @@ typedef struct {
     void *user;
 } pl_platform;
 
+/* Where a tensor is read from while generating. */
+typedef enum {
+    PL_PLACE_IN_PLACE = 0, /* the blob itself: flash on the board, a mapped file on a PC */
+    PL_PLACE_LARGE = 1,    /* copied at open into the large pool (PSRAM) */
+    PL_PLACE_FAST = 2,     /* copied at open into the fast pool (SRAM) */
+    PL_PLACE_COUNT
+} pl_place;
+
 typedef struct {
     /* Longest prompt, in bytes, that generation will accept. 0 means
      * PL_DEFAULT_PROMPT_BYTES. The prompt scratch (12 bytes a byte) lives in
      * the large pool. */
     size_t max_prompt_bytes;
+    /* Positions the KV cache holds (a story's steps, prompt included); 0 or
+     * more than the model's context mean the whole context. */
+    int max_positions;
+    /* Weight placement: at open, norms and matrices are copied into the fast
+     * pool, the set of whole tensors that fits fast_weight_budget bytes and
+     * is read the most per token; then what is left into the large pool, the
+     * same way within large_weight_budget. The rest stays in place. 0: none
+     * (the default); SIZE_MAX: everything. The embedding is never copied
+     * (one row a token) unless it is the shared classifier. */
+    size_t fast_weight_budget;
+    size_t large_weight_budget;
+    /* 1: the KV cache in the fast pool instead of the large one. */
+    int kv_cache_fast;
 } pl_options;
 
 #define PL_DEFAULT_PROMPT_BYTES 1024u
@@ -142,21 +215,45 @@ typedef struct {
     size_t kv_cache_bytes;
     size_t tokenizer_bytes;    /* offsets and sorted index */
     size_t prompt_bytes;       /* prompt token scratch */
+    int kv_positions;          /* positions the KV cache holds */
+    pl_place kv_place;         /* PL_PLACE_LARGE or PL_PLACE_FAST */
+    pl_place tensor_place[PL_TENSOR_COUNT];
+    size_t weight_bytes[PL_PLACE_COUNT];  /* weights in each place (in place: the blob's) */
+    uint64_t weight_bytes_per_token[PL_PLACE_COUNT]; /* weights one token reads from each */
+    uint64_t copy_ticks;       /* pl_open: platform clock units spent copying weights */
 } pl_memory_plan;
 
-/* Validates the model and tokenizer and tells what each pool will need. */
+/* Validates the model and tokenizer and tells what each pool will need and
+ * where each tensor will be placed (tokenizer NULL, 0: the model's own). */
 pl_status pl_plan_memory(const void *model, size_t model_size,
                          const void *tokenizer, size_t tokenizer_size,
                          const pl_options *options, pl_memory_plan *plan,
                          pl_error *err);
 
+/* The placement rule for a board, filling options' budgets and KV place
+ * (its prompt and positions are kept): with fast_free and large_free the
+ * bytes each pool can give,
+ *   1. the buffers first (per-token vectors in SRAM; KV cache, tokenizer
+ *      index and prompt scratch in PSRAM);
+ *   2. then into SRAM the set of whole tensors that is read the most per
+ *      token and fits beside them;
+ *   3. then the rest into PSRAM within what it has left (PSRAM reads faster
+ *      than flash on the RP2350: 36.6 against 24.8 MB/s; pass 0 where it
+ *      does not);
+ *   4. then the KV cache into SRAM if it fits in what is left there.
+ * The Arduino class and `--place auto` use it. */
+pl_status pl_auto_place(const void *model, size_t model_size, const void *tokenizer,
+                        size_t tokenizer_size, size_t fast_free, size_t large_free,
+                        pl_options *options, pl_error *err);
+
 /* ---- the engine -------------------------------------------------------- */
 
 typedef struct pl_engine pl_engine;
 
-/* Validates both blobs, allocates the two pools and indexes the tokenizer.
- * The blobs must stay valid (and unchanged) until pl_close. options may be
- * NULL. */
+/* Validates both blobs, allocates the two pools, copies the weights the
+ * options place and indexes the tokenizer. The blobs must stay valid (and
+ * unchanged) until pl_close. options may be NULL. A tokenizer of NULL and
+ * 0 bytes means the one inside the model file (PicoLlama files carry one). */
 pl_status pl_open(pl_engine **engine, const void *model, size_t model_size,
                   const void *tokenizer, size_t tokenizer_size,
                   const pl_options *options, const pl_platform *platform,
@@ -190,9 +287,10 @@ void pl_seed(pl_engine *engine, uint64_t seed);
 typedef int (*pl_piece_fn)(void *user, const char *piece);
 
 /* Memory traffic of forward passes, counted from what the code reads and
- * writes: weights (flash on the board) and the KV cache (PSRAM). */
+ * writes: weights by where they are placed, and the KV cache (in the
+ * plan's kv_place). */
 typedef struct {
-    uint64_t weight_bytes;
+    uint64_t weight_bytes[PL_PLACE_COUNT];
     uint64_t kv_read_bytes;
     uint64_t kv_write_bytes;
 } pl_traffic;
@@ -234,7 +332,8 @@ const char *pl_decode(pl_engine *engine, int prev_token, int token);
 /* One forward pass: the logits (vocab_size floats) for token at pos, valid
  * until the next call. It writes pos's keys and values into the KV cache and
  * attends to positions 0..pos, so positions go in order from 0 (as
- * pl_generate runs them). Returns NULL when token or pos is out of range. */
+ * pl_generate runs them). Returns NULL when token or pos is out of range
+ * (pos beyond the KV cache's positions included). */
 float *pl_forward(pl_engine *engine, int token, int pos);
 
 #ifdef __cplusplus

@@ -8,12 +8,20 @@
  */
 #include "pl_internal.h"
 
-/* Validates both blobs and fills what layout needs. */
+/* Validates both blobs and fills what layout needs. A NULL, empty
+ * tokenizer means the model's own. */
 static pl_status prepare(const void *model, size_t model_size,
                          const void *tokenizer, size_t tokenizer_size,
                          pl_model_info *info, pl_tokenizer *tok, pl_error *err) {
     pl_status st = pl_model_inspect(model, model_size, info, err);
     if (st != PL_OK) return st;
+    if (!tokenizer && tokenizer_size == 0) {
+        if (info->tokenizer_size == 0)
+            return pl_fail(err, PL_ERR_ARGUMENT,
+                           "this model file has no tokenizer inside: pass one");
+        tokenizer = (const uint8_t *)model + info->tokenizer_offset;
+        tokenizer_size = info->tokenizer_size;
+    }
     return pl_tokenizer_scan(tok, tokenizer, tokenizer_size, info->vocab_size, err);
 }
 
@@ -22,29 +30,47 @@ static size_t prompt_bytes_of(const pl_options *options) {
                                                 : PL_DEFAULT_PROMPT_BYTES;
 }
 
-/* Lays out the engine struct and every buffer; fills the plan. */
+static int positions_of(const pl_options *options, const pl_model_info *info) {
+    int n = options ? options->max_positions : 0;
+    return n <= 0 || n > info->seq_len ? info->seq_len : n;
+}
+
+/* Lays out the engine struct and every buffer, and the copies of the
+ * placed weights; fills the plan's sizes (the placement is already in it). */
 static void pl_layout(pl_engine *e, size_t max_prompt_bytes, pl_arena *fast,
                       pl_arena *large, pl_memory_plan *plan) {
     uint64_t f, l;
+    pl_arena *kv = plan->kv_place == PL_PLACE_FAST ? fast : large;
 #define PL_MEASURED(field, call)                                            \
     (f = fast->used, l = large->used, call,                                 \
      plan->field = (size_t)((fast->used - f) + (large->used - l)))
     pl_arena_take(fast, sizeof(pl_engine));
-    PL_MEASURED(activations_bytes, pl_state_layout(&e->state, &e->info, fast, NULL));
-    PL_MEASURED(kv_cache_bytes, pl_state_layout(&e->state, &e->info, NULL, large));
+    PL_MEASURED(activations_bytes, pl_state_layout(&e->state, &e->info, e->positions, fast, NULL));
+    PL_MEASURED(kv_cache_bytes, pl_state_layout(&e->state, &e->info, e->positions, NULL, kv));
     PL_MEASURED(sampler_bytes, pl_sampler_layout(&e->sampler, e->info.vocab_size, fast));
     PL_MEASURED(tokenizer_bytes, pl_tokenizer_layout(&e->tokenizer, fast, large));
     PL_MEASURED(prompt_bytes, pl_tokenizer_layout_prompt(&e->tokenizer, max_prompt_bytes, large));
 #undef PL_MEASURED
+    for (int id = 0; id < PL_TENSOR_COUNT; id++) {
+        pl_place p = plan->tensor_place[id];
+        e->copies[id] = NULL;
+        if (p == PL_PLACE_IN_PLACE || (id == PL_TENSOR_EMBEDDING && e->info.shared_classifier))
+            continue; /* a shared embedding is the classifier's copy */
+        e->copies[id] = pl_arena_take(p == PL_PLACE_FAST ? fast : large, e->info.tensors[id].bytes);
+    }
     plan->fast_bytes = (size_t)fast->used;
     plan->large_bytes = (size_t)large->used;
 }
 
-static pl_status measure(pl_engine *e, size_t max_prompt_bytes,
-                         pl_memory_plan *plan, pl_error *err) {
+static pl_status measure(pl_engine *e, const pl_options *options, pl_memory_plan *plan,
+                         pl_error *err) {
     pl_arena fast = {NULL, 0}, large = {NULL, 0};
     memset(plan, 0, sizeof *plan);
-    pl_layout(e, max_prompt_bytes, &fast, &large, plan);
+    e->positions = positions_of(options, &e->info);
+    plan->kv_positions = e->positions;
+    plan->kv_place = options && options->kv_cache_fast ? PL_PLACE_FAST : PL_PLACE_LARGE;
+    pl_place_weights(&e->info, options, plan);
+    pl_layout(e, prompt_bytes_of(options), &fast, &large, plan);
     if (fast.used > (uint64_t)SIZE_MAX / 2 || large.used > (uint64_t)SIZE_MAX / 2)
         return pl_fail(err, PL_ERR_NO_MEMORY,
                        "this model needs more memory than this platform can address");
@@ -63,7 +89,37 @@ pl_status pl_plan_memory(const void *model, size_t model_size,
     st = prepare(model, model_size, tokenizer, tokenizer_size, &e.info,
                  &e.tokenizer, err);
     if (st != PL_OK) return st;
-    return measure(&e, prompt_bytes_of(options), plan, err);
+    return measure(&e, options, plan, err);
+}
+
+static uint64_t now(const pl_engine *e) {
+    return e->platform.clock ? e->platform.clock(e->platform.user) : 0;
+}
+
+/* Copies the placed tensors and points the weights at the copies. */
+static void copy_placed_weights(pl_engine *e, const uint8_t *blob) {
+    pl_tensor *matrices[PL_TENSOR_COUNT] = {NULL};
+    matrices[PL_TENSOR_EMBEDDING] = &e->weights.embedding;
+    matrices[PL_TENSOR_WQ] = &e->weights.wq;
+    matrices[PL_TENSOR_WK] = &e->weights.wk;
+    matrices[PL_TENSOR_WV] = &e->weights.wv;
+    matrices[PL_TENSOR_WO] = &e->weights.wo;
+    matrices[PL_TENSOR_W1] = &e->weights.w1;
+    matrices[PL_TENSOR_W2] = &e->weights.w2;
+    matrices[PL_TENSOR_W3] = &e->weights.w3;
+    matrices[PL_TENSOR_WCLS] = &e->weights.wcls;
+    uint64_t t0 = now(e);
+    for (int id = 0; id < PL_TENSOR_COUNT; id++) {
+        uint8_t *copy = e->copies[id];
+        if (!copy) continue;
+        memcpy(copy, blob + e->info.tensors[id].offset, e->info.tensors[id].bytes);
+        if (id == PL_TENSOR_RMS_ATT) e->weights.rms_att = (const float *)(void *)copy;
+        else if (id == PL_TENSOR_RMS_FFN) e->weights.rms_ffn = (const float *)(void *)copy;
+        else if (id == PL_TENSOR_RMS_FINAL) e->weights.rms_final = (const float *)(void *)copy;
+        else matrices[id]->base = copy;
+        if (id == PL_TENSOR_WCLS && e->info.shared_classifier) e->weights.embedding.base = copy;
+    }
+    e->plan.copy_ticks = now(e) - t0;
 }
 
 pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
@@ -87,7 +143,7 @@ pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
     if (st != PL_OK) return st;
     st = pl_model_map_weights(model, &tmp.info, &tmp.weights, err);
     if (st != PL_OK) return st;
-    st = measure(&tmp, prompt_bytes_of(options), &plan, err);
+    st = measure(&tmp, options, &plan, err);
     if (st != PL_OK) return st;
 
     fast_pool = platform->alloc(platform->user, PL_POOL_FAST, plan.fast_bytes);
@@ -112,10 +168,12 @@ pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
     fast.used = 0;
     large.base = (uint8_t *)large_pool;
     large.used = 0;
+    e->plan = plan;
     pl_layout(e, prompt_bytes_of(options), &fast, &large, &e->plan);
     e->platform = *platform;
     e->fast_pool = fast_pool;
     e->large_pool = large_pool;
+    copy_placed_weights(e, (const uint8_t *)model);
     pl_state_init(&e->state, &e->info);
     pl_tokenizer_index(&e->tokenizer);
     pl_seed(e, 1);
@@ -147,7 +205,7 @@ void pl_seed(pl_engine *e, uint64_t seed) { e->sampler.rng_state = seed; }
 
 float *pl_forward(pl_engine *e, int token, int pos) {
     if (!e || token < 0 || token >= e->info.vocab_size || pos < 0 ||
-        pos >= e->info.seq_len)
+        pos >= e->positions)
         return NULL;
     return pl_transformer_forward(&e->info, &e->weights, &e->state, token, pos);
 }
@@ -175,14 +233,10 @@ const char *pl_decode(pl_engine *e, int prev_token, int token) {
     return pl_tokenizer_decode(&e->tokenizer, prev_token, token);
 }
 
-static uint64_t now(const pl_engine *e) {
-    return e->platform.clock ? e->platform.clock(e->platform.user) : 0;
-}
-
 static void count_traffic(const pl_engine *e, int pos, pl_traffic *t) {
     uint64_t r, w;
     pl_model_kv_traffic(&e->info, pos, &r, &w);
-    t->weight_bytes += pl_model_bytes_per_token(&e->info);
+    for (int p = 0; p < PL_PLACE_COUNT; p++) t->weight_bytes[p] += e->plan.weight_bytes_per_token[p];
     t->kv_read_bytes += r;
     t->kv_write_bytes += w;
 }
@@ -215,14 +269,15 @@ pl_status pl_generate(pl_engine *e, const char *prompt,
     status = check_sampling(sampling, err);
     if (status != PL_OK) return status;
     steps = sampling->steps;
-    if (steps == 0 || steps > e->info.seq_len) steps = e->info.seq_len;
+    if (steps == 0 || steps > e->positions) steps = e->positions;
 
     status = pl_tokenizer_encode(&e->tokenizer, prompt ? prompt : "", 1, &n_prompt, err);
     if (status != PL_OK) return status;
-    if (n_prompt > e->info.seq_len)
+    if (n_prompt > e->positions)
         return pl_fail(err, PL_ERR_PROMPT_TOO_LONG,
-                       "prompt is %d tokens; the model's context is %d",
-                       n_prompt, e->info.seq_len);
+                       "prompt is %d tokens; the %s is %d", n_prompt,
+                       e->positions < e->info.seq_len ? "KV cache's room" : "model's context",
+                       e->positions);
     prompt_tokens = e->tokenizer.scratch_tokens;
     st->prompt_tokens = n_prompt;
 

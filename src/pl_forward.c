@@ -8,12 +8,12 @@
 
 #include <math.h> /* sqrtf: IEEE, correctly rounded everywhere */
 
-void pl_state_layout(pl_state *s, const pl_model_info *p, pl_arena *fast,
-                     pl_arena *large) {
+void pl_state_layout(pl_state *s, const pl_model_info *p, int positions, pl_arena *fast,
+                     pl_arena *kv) {
     uint64_t dim = (uint64_t)p->dim, hidden = (uint64_t)p->hidden_dim;
     uint64_t kv_dim = dim * (uint64_t)p->n_kv_heads / (uint64_t)p->n_heads;
     uint64_t half_head = dim / (uint64_t)p->n_heads / 2u;
-    uint64_t cache = (uint64_t)p->n_layers * (uint64_t)p->seq_len * kv_dim;
+    uint64_t cache = (uint64_t)p->n_layers * (uint64_t)positions * kv_dim;
     const uint64_t f = sizeof(float);
 
     if (fast) { /* per-token vectors: SRAM on the board */
@@ -23,7 +23,7 @@ void pl_state_layout(pl_state *s, const pl_model_info *p, pl_arena *fast,
         s->q = pl_arena_take(fast, dim * f);
         s->hb = pl_arena_take(fast, hidden * f);
         s->hb2 = pl_arena_take(fast, hidden * f);
-        s->att = pl_arena_take(fast, (uint64_t)p->seq_len * f);
+        s->att = pl_arena_take(fast, (uint64_t)positions * f);
         s->logits = pl_arena_take(fast, (uint64_t)p->vocab_size * f);
         s->rope_freq = pl_arena_take(fast, half_head * f);
         s->rope_cos = pl_arena_take(fast, half_head * f);
@@ -35,9 +35,10 @@ void pl_state_layout(pl_state *s, const pl_model_info *p, pl_arena *fast,
             s->in.q8_wide = pl_arena_take(fast, PLK_Q8_WIDE_BYTES(n));
         }
     }
-    if (large) { /* KV cache: PSRAM on the board */
-        s->key_cache = pl_arena_take(large, cache * f);
-        s->value_cache = pl_arena_take(large, cache * f);
+    if (kv) { /* KV cache: PSRAM on the board, or SRAM when it fits */
+        s->key_cache = pl_arena_take(kv, cache * f);
+        s->value_cache = pl_arena_take(kv, cache * f);
+        s->kv_positions = positions;
     }
 }
 
@@ -98,7 +99,7 @@ float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
         pl_sincosf((float)pos * s->rope_freq[k], &s->rope_sin[k], &s->rope_cos[k]);
 
     for (int l = 0; l < p->n_layers; l++) {
-        size_t layer_offset = (size_t)l * (size_t)p->seq_len * (size_t)kv_dim;
+        size_t layer_offset = (size_t)l * (size_t)s->kv_positions * (size_t)kv_dim;
         float *k = s->key_cache + layer_offset + (size_t)pos * (size_t)kv_dim;
         float *v = s->value_cache + layer_offset + (size_t)pos * (size_t)kv_dim;
 

@@ -7,6 +7,7 @@
 
 #include "picollama.h"
 #include "pl_port.h"
+#include "pl_format.h"
 #include "kernels/pl_kernels.h"
 
 #include <stdarg.h>
@@ -49,20 +50,15 @@ void *pl_arena_take(pl_arena *arena, uint64_t size);
 
 /* ---- weight types (pl_weights.c) ------------------------------------- */
 
-/* How a tensor's values are stored. Adding a type is one entry in the table
- * below, one kernel in kernels/, and one branch in the format reader. */
-typedef enum {
-    PL_WTYPE_F32 = 0, /* fp32 values */
-    PL_WTYPE_Q8 = 1,  /* int8 values, then one fp32 scale per group of
-                         group_size values over the whole layer (runq.c) */
-    PL_WTYPE_COUNT
-} pl_wtype;
+/* How a tensor's values are stored: pl_wtype (picollama.h). Adding a type
+ * is one entry in the table below, one kernel in kernels/, and its code in
+ * the PicoLlama format's reader and writer. */
 
 /* One weight tensor of `layers` equal matrices, each rows x cols (out x
  * in), read in place: layer l starts at base + l * stride. */
 typedef struct {
     pl_wtype type;
-    int group_size;      /* PL_WTYPE_Q8 */
+    int group_size;      /* quantized types */
     int rows, cols;
     const uint8_t *base;
     size_t stride;       /* bytes from one layer to the next */
@@ -82,8 +78,13 @@ typedef struct {
 
 typedef struct {
     const char *name;
-    /* Bytes of one layer of numel values. */
-    uint64_t (*layer_bytes)(uint64_t numel, int group_size);
+    int quantized;       /* 1: groups with scales, an int8 input */
+    int group_multiple;  /* a group size must be a multiple of this */
+    int max_group_size;
+    /* Bytes of one layer of rows x cols values (a multiple of 4). */
+    uint64_t (*layer_bytes)(uint64_t rows, uint64_t cols, int group_size);
+    /* Bytes read_row reads for one row. */
+    uint64_t (*row_bytes)(uint64_t cols, int group_size);
     /* out[0..cols) = row `row` of layer 0, as fp32 (the embedding). */
     void (*read_row)(float *out, const pl_tensor *t, int row);
     /* The group size the kernel wants the input quantized with; 0: fp32. */
@@ -120,6 +121,12 @@ typedef struct {
 pl_status pl_model_map_weights(const void *model, const pl_model_info *info,
                                pl_weights *w, pl_error *err);
 
+/* ---- placement (pl_placement.c) ---------------------------------------- */
+
+/* Fills plan->tensor_place, weight_bytes and weight_bytes_per_token for the
+ * options' budgets (options may be NULL: everything in place). */
+void pl_place_weights(const pl_model_info *info, const pl_options *options, pl_memory_plan *plan);
+
 /* ---- forward pass (pl_forward.c) --------------------------------------- */
 
 typedef struct {
@@ -131,14 +138,16 @@ typedef struct {
     float *rope_freq;         /* [head_size/2] fixed at open */
     pl_input in;              /* the current product input and its int8 scratch */
     float *rope_cos, *rope_sin; /* [head_size/2] for the current position */
-    float *key_cache;         /* [layers][seq_len][kv_dim] (large pool) */
-    float *value_cache;       /* [layers][seq_len][kv_dim] (large pool) */
+    float *key_cache;         /* [layers][kv_positions][kv_dim] */
+    float *value_cache;       /* [layers][kv_positions][kv_dim] */
+    int kv_positions;         /* positions the cache holds (<= seq_len) */
 } pl_state;
 
-/* Carves the per-token vectors from fast and the KV cache from large (either
- * may be NULL to lay out only the other; measure-only without a base). */
-void pl_state_layout(pl_state *s, const pl_model_info *info, pl_arena *fast,
-                     pl_arena *large);
+/* Carves the per-token vectors from `vectors` and a KV cache of `positions`
+ * positions from `kv` (either may be NULL to lay out only the other;
+ * measure-only without a base). */
+void pl_state_layout(pl_state *s, const pl_model_info *info, int positions, pl_arena *vectors,
+                     pl_arena *kv);
 void pl_state_init(pl_state *s, const pl_model_info *info);
 float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
                               pl_state *s, int token, int pos);
@@ -199,6 +208,8 @@ int pl_sample(pl_sampler *s, float *logits, float temperature, float topp);
 
 struct pl_engine {
     pl_model_info info;
+    int positions;                          /* the KV cache's */
+    uint8_t *copies[PL_TENSOR_COUNT];       /* placed tensors' copies (NULL: in place) */
     pl_weights weights;
     pl_state state;
     pl_tokenizer tokenizer;

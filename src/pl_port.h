@@ -29,4 +29,22 @@
 #define PL_PORT_CPU_HZ 150000000ul /* the RP2350's stock clock */
 #endif
 
+/* The board's memories (a Pimoroni PGA2350 class RP2350: 16 MB flash,
+ * 8 MB PSRAM) and their read rates under arduino-pico
+ * (../shared/docs/rp2350-facts.md): the budget `inspect` checks, the
+ * Arduino class's placement, and the emulated M33's time model.
+ *   SRAM reserve: the core, USB stack, both 4 KB stacks and the sketch's
+ *   globals; flash reserve: the sketch and core code. Budgeting
+ *   assumptions, not measurements. */
+#define PL_BOARD_FLASH_BYTES (16ul * 1024ul * 1024ul)
+#define PL_BOARD_FLASH_RESERVE (1024ul * 1024ul)
+#define PL_BOARD_SRAM_BYTES (520ul * 1024ul)
+#define PL_BOARD_SRAM_RESERVE (96ul * 1024ul)
+#define PL_BOARD_PSRAM_BYTES (8ul * 1024ul * 1024ul)
+/* Sustained reads in bytes per millisecond: quad-SPI flash through XIP at
+ * 50 MHz (24.8 MB/s) and PSRAM at 75 MHz (36.6 MB/s); SRAM costs only the
+ * load instructions. */
+#define PL_BOARD_FLASH_BYTES_PER_MS 24800ul
+#define PL_BOARD_PSRAM_BYTES_PER_MS 36600ul
+
 #endif /* PL_PORT_H */

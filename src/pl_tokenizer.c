@@ -92,7 +92,7 @@ static scan_result scan_records(const uint8_t *b, size_t size, size_t start,
     return r;
 }
 
-#define PL_TOKENIZER_MAGIC 0x31544C50u /* "PLT1" */
+
 
 static int id_before(const pl_tokenizer *t, uint16_t x, uint16_t y);
 
@@ -163,7 +163,7 @@ pl_status pl_tokenizer_scan(pl_tokenizer *t, const void *blob, size_t size,
     if (size < 4)
         return pl_fail(err, PL_ERR_TOKENIZER_TRUNCATED,
                        "tokenizer is %u bytes, shorter than its header", (unsigned)size);
-    if ((uint32_t)pl_read_i32(b) == PL_TOKENIZER_MAGIC)
+    if ((uint32_t)pl_read_i32(b) == PLT_MAGIC)
         return scan_indexed(t, b, size, vocab_size, err);
     t->max_token_length = pl_read_i32(b);
     t->records_offset = 4;

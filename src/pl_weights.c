@@ -8,9 +8,13 @@
 
 /* ---- fp32 ------------------------------------------------------------------ */
 
-static uint64_t f32_layer_bytes(uint64_t numel, int group_size) {
+static uint64_t f32_layer_bytes(uint64_t rows, uint64_t cols, int group_size) {
     (void)group_size;
-    return numel * sizeof(float);
+    return rows * cols * sizeof(float);
+}
+
+static uint64_t f32_row_bytes(uint64_t cols, int group_size) {
+    return f32_layer_bytes(1, cols, group_size);
 }
 
 static void f32_read_row(float *out, const pl_tensor *t, int row) {
@@ -29,10 +33,17 @@ static void f32_matvec(float *out, const pl_input *in, const pl_tensor *t, int l
                    r0, r1);
 }
 
-/* ---- int8 groups (llama2.c version 2) ------------------------------------- */
+static int quantized_input_group_size(const pl_tensor *t) { return t->group_size; }
 
-static uint64_t q8_layer_bytes(uint64_t numel, int group_size) {
+/* ---- int8, groups over the whole layer (llama2.c version 2) ---------------- */
+
+static uint64_t q8_layer_bytes(uint64_t rows, uint64_t cols, int group_size) {
+    uint64_t numel = rows * cols;
     return numel + (numel + (uint64_t)group_size - 1u) / (uint64_t)group_size * sizeof(float);
+}
+
+static uint64_t q8_row_bytes(uint64_t cols, int group_size) {
+    return q8_layer_bytes(1, cols, group_size);
 }
 
 static const float *q8_scales(const pl_tensor *t, int layer) {
@@ -48,18 +59,90 @@ static void q8_read_row(float *out, const pl_tensor *t, int row) {
     for (int i = 0; i < t->cols; i++) out[i] = q[first + (size_t)i] * s[(first + (size_t)i) / gs];
 }
 
-static int q8_input_group_size(const pl_tensor *t) { return t->group_size; }
-
 static void q8_matvec(float *out, const pl_input *in, const pl_tensor *t, int layer, int r0,
                       int r1) {
     plk_matvec_q8(out, &in->q8, (const int8_t *)pl_tensor_layer(t, layer), q8_scales(t, layer), r0,
                   r1);
 }
 
+/* ---- groups along rows (PicoLlama files): values, then scales ------------- */
+
+static uint64_t groups_of(uint64_t cols, int group_size) {
+    return (cols + (uint64_t)group_size - 1u) / (uint64_t)group_size;
+}
+
+/* Where a layer's scales start: after every row's values. */
+static const uint8_t *row_scales(const pl_tensor *t, int layer, size_t row_bytes) {
+    return pl_tensor_layer(t, layer) + (size_t)t->rows * row_bytes;
+}
+
+static uint64_t q8r_layer_bytes(uint64_t rows, uint64_t cols, int group_size) {
+    return rows * (PLK_Q8_ROW_BYTES(cols) + groups_of(cols, group_size) * sizeof(float));
+}
+
+static uint64_t q8r_row_bytes(uint64_t cols, int group_size) {
+    return q8r_layer_bytes(1, cols, group_size);
+}
+
+static void q8r_read_row(float *out, const pl_tensor *t, int row) {
+    size_t rb = PLK_Q8_ROW_BYTES(t->cols), groups = (size_t)groups_of((uint64_t)t->cols, t->group_size);
+    const int8_t *q = (const int8_t *)(t->base + (size_t)row * rb);
+    const float *s = (const float *)(const void *)row_scales(t, 0, rb) + (size_t)row * groups;
+    for (int i = 0; i < t->cols; i++) out[i] = q[i] * s[i / t->group_size];
+}
+
+static void q8r_matvec(float *out, const pl_input *in, const pl_tensor *t, int layer, int r0,
+                       int r1) {
+    const uint8_t *scales = row_scales(t, layer, PLK_Q8_ROW_BYTES(t->cols));
+    plk_matvec_q8_rows(out, &in->q8, (const int8_t *)pl_tensor_layer(t, layer),
+                       (const float *)(const void *)scales, r0, r1);
+}
+
+/* int4: each layer padded to 4 bytes after its fp16 scales. */
+static uint64_t q4_layer_bytes(uint64_t rows, uint64_t cols, int group_size) {
+    uint64_t bytes = rows * (PLK_Q4_ROW_BYTES(cols) + groups_of(cols, group_size) * 2u);
+    return (bytes + 3u) & ~(uint64_t)3u;
+}
+
+static uint64_t q4_row_bytes(uint64_t cols, int group_size) {
+    return PLK_Q4_ROW_BYTES(cols) + groups_of(cols, group_size) * 2u;
+}
+
+static void q4_read_row(float *out, const pl_tensor *t, int row) {
+    size_t rb = PLK_Q4_ROW_BYTES(t->cols), groups = (size_t)groups_of((uint64_t)t->cols, t->group_size);
+    const uint8_t *q = t->base + (size_t)row * rb;
+    const uint16_t *s = (const uint16_t *)(const void *)row_scales(t, 0, rb) + (size_t)row * groups;
+    for (int i = 0; i < t->cols; i++) {
+        uint32_t word;
+        memcpy(&word, q + (size_t)(i / 8) * 4u, sizeof word);
+        out[i] = (float)plk_q4_value(word, i % 8) * plk_f16_to_f32(s[i / t->group_size]);
+    }
+}
+
+static void q4_matvec(float *out, const pl_input *in, const pl_tensor *t, int layer, int r0,
+                      int r1) {
+    const uint8_t *scales = row_scales(t, layer, PLK_Q4_ROW_BYTES(t->cols));
+    plk_matvec_q4(out, &in->q8, pl_tensor_layer(t, layer), (const uint16_t *)(const void *)scales,
+                  r0, r1);
+}
+
+/* Group sizes: int8 groups are whole words (scales stay aligned in version
+ * 2; the kernels sum words); int4 groups whole words of eight, at most 512
+ * (the DSP kernel's sums are 4096 times the values'). */
 const pl_wtype_traits pl_wtypes[PL_WTYPE_COUNT] = {
-    {"fp32", f32_layer_bytes, f32_read_row, f32_input_group_size, f32_matvec},
-    {"int8", q8_layer_bytes, q8_read_row, q8_input_group_size, q8_matvec},
+    {"fp32", 0, 1, 0, f32_layer_bytes, f32_row_bytes, f32_read_row, f32_input_group_size,
+     f32_matvec},
+    {"int8 (llama2.c)", 1, 4, 65532, q8_layer_bytes, q8_row_bytes, q8_read_row,
+     quantized_input_group_size, q8_matvec},
+    {"int8", 1, 4, 65532, q8r_layer_bytes, q8r_row_bytes, q8r_read_row,
+     quantized_input_group_size, q8r_matvec},
+    {"int4", 1, 8, 512, q4_layer_bytes, q4_row_bytes, q4_read_row, quantized_input_group_size,
+     q4_matvec},
 };
+
+const char *pl_wtype_name(pl_wtype type) {
+    return (unsigned)type < PL_WTYPE_COUNT ? pl_wtypes[type].name : "unknown";
+}
 
 /* ---- products through the table ------------------------------------------- */
 

@@ -48,7 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     prompt[plen] = '\0';
 
     pl_platform platform = {fz_alloc, fz_release, NULL, NULL};
-    pl_options options = {plen + 1};
+    pl_options options;
+    memset(&options, 0, sizeof options);
+    options.max_prompt_bytes = plen + 1;
     pl_engine *e = NULL;
     pl_error err;
     pl_memory_plan plan;

@@ -86,7 +86,9 @@ static void test_memory_plan(void) {
     counting c;
     pl_platform platform = counting_platform(&c);
     pl_memory_plan plan;
-    pl_options opt = {64};
+    pl_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.max_prompt_bytes = 64;
     pl_engine *e;
     pl_error err;
     CHECK_STATUS(pl_plan_memory(b.model, b.msize, b.tok, b.tsize, &opt, &plan, &err), PL_OK, err);
@@ -200,8 +202,10 @@ static void test_generation(void) {
     {
         pl_model_info info = *pl_info(e);
         uint64_t per_token = pl_model_bytes_per_token(&info), r, w, r_sum = 0;
-        CHECK_EQ_INT(st.prompt_traffic.weight_bytes, (uint64_t)(st.prompt_tokens - 1) * per_token);
-        CHECK_EQ_INT(st.generate_traffic.weight_bytes, (uint64_t)st.generated_tokens * per_token);
+        /* nothing placed: every weight byte is read in place */
+        CHECK_EQ_INT(st.prompt_traffic.weight_bytes[PL_PLACE_IN_PLACE], (uint64_t)(st.prompt_tokens - 1) * per_token);
+        CHECK_EQ_INT(st.generate_traffic.weight_bytes[PL_PLACE_IN_PLACE], (uint64_t)st.generated_tokens * per_token);
+        CHECK_EQ_INT(st.generate_traffic.weight_bytes[PL_PLACE_LARGE] + st.generate_traffic.weight_bytes[PL_PLACE_FAST], 0);
         for (int pos = 0; pos < st.prompt_tokens - 1; pos++) {
             pl_model_kv_traffic(&info, pos, &r, &w);
             r_sum += r;

@@ -52,9 +52,19 @@ static void test_counts(void) {
     info.n_kv_heads = 4; info.vocab_size = 512; info.seq_len = 512;
     info.shared_classifier = 1;
     CHECK_EQ_INT(pl_model_parameter_count(&info), 260032);
-    /* All weights but the embedding table, plus one row of it and the
-     * classifier (which is the table): 4 * (260032 - 512*64 + 64 + 512*64). */
-    CHECK_EQ_INT(pl_model_bytes_per_token(&info), 4 * (260032 + 64));
+    {
+        /* All weights but the embedding table, plus one row of it and the
+         * classifier (which is the table): 4 * (260032 - 512*64 + 64 + 512*64). */
+        fx_model_spec s = fx_small_spec();
+        s.dim = 64; s.hidden_dim = 172; s.n_layers = 5; s.n_heads = 8; s.n_kv_heads = 4;
+        s.vocab_size = 512; s.seq_len = 512; s.shared_classifier = 1;
+        size_t size;
+        uint8_t *m = fx_model(&s, &size);
+        pl_model_info full;
+        CHECK_EQ_INT(pl_model_inspect(m, size, &full, NULL), PL_OK);
+        CHECK_EQ_INT(pl_model_bytes_per_token(&full), 4 * (260032 + 64));
+        free(m);
+    }
     /* The original PicoLlama's 14 MB model: 3,626,016 parameters; its
      * version 0 file also holds 4,096 floats of old RoPE tables. */
     info.dim = 96; info.hidden_dim = 256; info.n_layers = 5; info.n_heads = 6;

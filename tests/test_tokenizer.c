@@ -94,7 +94,9 @@ static pl_engine *open_with(const uint8_t *tok, size_t tok_size, int vocab,
     pl_engine *e = NULL;
     pl_error err;
     pl_platform platform = pl_host_platform(NULL);
-    pl_options opt = {300};
+    pl_options opt;
+    memset(&opt, 0, sizeof opt);
+    opt.max_prompt_bytes = 300;
     s.vocab_size = vocab;
     *model_out = fx_model(&s, &msize);
     if (pl_open(&e, *model_out, msize, tok, tok_size, &opt, &platform, &err) != PL_OK) {

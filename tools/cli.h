@@ -6,6 +6,7 @@
 #define PL_CLI_H
 
 #include "picollama.h"
+#include "pl_port.h"
 
 /* Exit statuses besides the engine's pl_status values (1..14). */
 #define PL_EXIT_USAGE 64   /* bad flag or value (sysexits' EX_USAGE) */
@@ -21,7 +22,14 @@ typedef struct {
     float topp;
     int steps;
     uint64_t seed; /* 0: from the clock, as run.c */
+    const char *place; /* --place: flash, psram, sram, auto */
+    const char *kv;    /* --kv: psram, sram */
 } pl_run_args;
+
+typedef enum { PL_PLACEMENT_FLASH, PL_PLACEMENT_PSRAM, PL_PLACEMENT_SRAM, PL_PLACEMENT_AUTO } pl_placement;
+
+/* 0 and *out (may be NULL) for a --place name, else -1. */
+int pl_placement_from_name(const char *name, pl_placement *out);
 
 /* Parses `MODEL [-t f] [-p f] [-s n] [-n n] [-i s] [-z path] [-m generate]
  * [-y s]` from argv[first]. Returns 0, or an exit status after printing why
@@ -35,12 +43,26 @@ typedef struct {
     size_t tokenizer_size;
 } pl_story_blobs;
 
-/* Opens the engine on the blobs, seeds it with a->seed (already resolved:
- * never 0), prints the story to stdout as run.c does, closes. Returns 0 or
- * the engine's status after printing it to stderr. stats and memory may be
- * NULL. Portable: used by the host CLI and by the Cortex-M33 image. */
+/* What each pool can give: the budget --place auto fills. */
+typedef struct {
+    size_t fast, large;
+} pl_room;
+
+/* The RP2350's room for the engine (pl_port.h's board budget). */
+#define PL_BOARD_ROOM ((pl_room){PL_BOARD_SRAM_BYTES - PL_BOARD_SRAM_RESERVE, PL_BOARD_PSRAM_BYTES})
+
+/* The engine options for parsed flags: prompt and KV sizes, and the
+ * placement (auto within room). Returns 0 or an exit status. */
+int pl_story_options(const pl_run_args *a, const pl_story_blobs *b, pl_room room,
+                     pl_options *options);
+
+/* Opens the engine on the blobs with pl_story_options, seeds it with
+ * a->seed (already resolved: never 0), prints the story to stdout as run.c
+ * does, closes. Returns 0 or the engine's status after printing it to
+ * stderr. stats and memory may be NULL. Portable: used by the host CLI and
+ * by the Cortex-M33 image. */
 int pl_tell_story(const pl_run_args *a, const pl_story_blobs *b,
-                  const pl_platform *platform, int flush_each_piece,
+                  const pl_platform *platform, pl_room room, int flush_each_piece,
                   pl_stats *stats, pl_memory_plan *memory);
 
 /* Prints an engine error as "picollama: PL_ERR_X: message" and returns the
@@ -58,5 +80,6 @@ int pl_cmd_train(int argc, char **argv);
 int pl_cmd_eval(int argc, char **argv);
 int pl_cmd_tokenizer(int argc, char **argv);
 int pl_cmd_quantize(int argc, char **argv);
+int pl_cmd_convert(int argc, char **argv);
 
 #endif

@@ -19,7 +19,11 @@ static void usage(void) {
             "  -n <int>    number of steps to run for, default 256. 0 = max_seq_len\n"
             "  -i <string> input prompt\n"
             "  -z <string> optional path to custom tokenizer\n"
-            "  -m <string> mode: generate (chat is not supported)\n");
+            "  -m <string> mode: generate (chat is not supported)\n"
+            "  --place <where>  weights: flash (read in place, the default), psram, sram,\n"
+            "                   or auto (the Arduino class's rule for the RP2350's memories)\n"
+            "  --kv <where>     KV cache: psram (the default) or sram\n"
+            "A PicoLlama model file carries its tokenizer: -z is then optional.\n");
 }
 
 static int bad_value(const char *flag, const char *value, const char *why) {
@@ -51,7 +55,9 @@ int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
     long v;
     int rc;
     a->model_path = NULL;
-    a->tokenizer_path = "tokenizer.bin";
+    a->tokenizer_path = NULL; /* the model's own, else run.c's tokenizer.bin */
+    a->place = "flash";
+    a->kv = "psram";
     a->prompt = NULL;
     a->mode = "generate";
     a->temperature = 1.0f;
@@ -66,6 +72,21 @@ int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
     a->model_path = argv[first];
     for (int i = first + 1; i < argc; i += 2) {
         const char *flag = argv[i];
+        if (!strcmp(flag, "--place") || !strcmp(flag, "--kv")) {
+            int place = flag[2] == 'p';
+            const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+            if (!val) {
+                fprintf(stderr, "picollama: flag %s needs a value\n", flag);
+                return PL_EXIT_USAGE;
+            }
+            if (place ? pl_placement_from_name(val, NULL) != 0
+                      : strcmp(val, "psram") != 0 && strcmp(val, "sram") != 0)
+                return bad_value(flag, val, place ? "one of flash, psram, sram, auto"
+                                                  : "one of psram, sram");
+            if (place) a->place = val;
+            else a->kv = val;
+            continue;
+        }
         if (flag[0] != '-' || strlen(flag) != 2) {
             fprintf(stderr, "picollama: unknown argument '%s'\n", flag);
             usage();
@@ -119,4 +140,38 @@ int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
 int pl_report(const pl_error *err) {
     fprintf(stderr, "picollama: %s: %s\n", pl_status_name(err->status), err->message);
     return (int)err->status;
+}
+
+int pl_placement_from_name(const char *name, pl_placement *out) {
+    static const char *const names[] = {"flash", "psram", "sram", "auto"};
+    for (int i = 0; i < 4; i++)
+        if (!strcmp(name, names[i])) {
+            if (out) *out = (pl_placement)i;
+            return 0;
+        }
+    return -1;
+}
+
+int pl_story_options(const pl_run_args *a, const pl_story_blobs *b, pl_room room,
+                     pl_options *options) {
+    pl_placement placement = PL_PLACEMENT_FLASH;
+    pl_error err;
+    memset(options, 0, sizeof *options);
+    /* The prompt is known before open: reserve exactly for it; and the KV
+     * cache for the story's steps. */
+    options->max_prompt_bytes = a->prompt ? strlen(a->prompt) + 1 : 1;
+    options->max_positions = a->steps;
+    options->kv_cache_fast = !strcmp(a->kv, "sram");
+    pl_placement_from_name(a->place, &placement);
+    switch (placement) {
+    case PL_PLACEMENT_FLASH: break;
+    case PL_PLACEMENT_PSRAM: options->large_weight_budget = SIZE_MAX; break;
+    case PL_PLACEMENT_SRAM: options->fast_weight_budget = SIZE_MAX; break;
+    case PL_PLACEMENT_AUTO:
+        if (pl_auto_place(b->model, b->model_size, b->tokenizer, b->tokenizer_size, room.fast,
+                          room.large, options, &err) != PL_OK)
+            return pl_report(&err);
+        break;
+    }
+    return 0;
 }

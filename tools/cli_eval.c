@@ -25,7 +25,7 @@
 #include <string.h>
 
 int pl_cmd_eval(int argc, char **argv) {
-    const char *model_path = NULL, *tok_path = "tokenizer.bin", *text_path = NULL;
+    const char *model_path = NULL, *tok_path = NULL, *text_path = NULL;
     const char *positional[2] = {NULL, NULL};
     int n_pos = 0;
     for (int i = 1; i < argc; i++) {

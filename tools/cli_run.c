@@ -42,7 +42,7 @@ int pl_cmd_run(int argc, char **argv) {
             return rc;
     }
     if (a.seed == 0) a.seed = (uint64_t)(unsigned int)time(NULL); /* run.c's default */
-    rc = pl_tell_story(&a, &blobs, &platform, isatty(STDOUT_FILENO), &stats, NULL);
+    rc = pl_tell_story(&a, &blobs, &platform, PL_BOARD_ROOM, isatty(STDOUT_FILENO), &stats, NULL);
     if (rc == 0 && stats.positions > 1) {
         uint64_t us = stats.prompt_ticks + stats.generate_ticks;
         fprintf(stderr, "achieved tok/s: %.2f (%d positions, %d prompt tokens, %.3f ms/token)\n",

@@ -22,7 +22,7 @@ static int print_piece(void *user, const char *piece) {
 }
 
 int pl_tell_story(const pl_run_args *a, const pl_story_blobs *b,
-                  const pl_platform *platform, int flush_each_piece,
+                  const pl_platform *platform, pl_room room, int flush_each_piece,
                   pl_stats *stats, pl_memory_plan *memory) {
     pl_options options;
     pl_engine *engine = NULL;
@@ -30,9 +30,7 @@ int pl_tell_story(const pl_run_args *a, const pl_story_blobs *b,
     pl_sampling sampling;
     int rc = 0;
 
-    /* The prompt is known before open: reserve exactly for it. */
-    memset(&options, 0, sizeof options);
-    options.max_prompt_bytes = a->prompt ? strlen(a->prompt) + 1 : 1;
+    if ((rc = pl_story_options(a, b, room, &options)) != 0) return rc;
     if (pl_open(&engine, b->model, b->model_size, b->tokenizer, b->tokenizer_size,
                 &options, platform, &err) != PL_OK)
         return pl_report(&err);

@@ -15,8 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void put32(FILE *f, uint32_t v) { fwrite(&v, 4, 1, f); }
-
 int pl_cmd_tokenizer(int argc, char **argv) {
     const char *in = NULL, *out = NULL, *format = "indexed";
     for (int i = 1; i < argc; i++) {
@@ -43,34 +41,9 @@ int pl_cmd_tokenizer(int argc, char **argv) {
         pl_tool_tokenizer_close(&t);
         return PL_EXIT_NOINPUT;
     }
-    int nul = strcmp(format, "plain") != 0;
-    uint32_t records = 4;
-    if (!strcmp(format, "indexed")) {
-        records = 16u + 4u * (uint32_t)n + (((uint32_t)n * 2u + 3u) & ~3u);
-        put32(f, 0x31544C50u);
-        put32(f, (uint32_t)n);
-        put32(f, (uint32_t)t.tok.max_token_length);
-        put32(f, records);
-        uint32_t off = records;
-        for (int i = 0; i < n; i++) {
-            size_t len;
-            pl_tokenizer_piece(&t.tok, i, &len);
-            int32_t stored = pl_read_i32(t.tok.blob + t.tok.offsets[i] - 4);
-            put32(f, off + 8u);
-            off += 8u + (uint32_t)stored + 1u;
-        }
-        fwrite(t.tok.sorted, sizeof(uint16_t), (size_t)n, f);
-        if (n % 2) fwrite("\0\0", 1, 2, f);
-    } else {
-        put32(f, (uint32_t)t.tok.max_token_length);
-    }
-    for (int i = 0; i < n; i++) {
-        const uint8_t *p = t.tok.blob + t.tok.offsets[i];
-        int32_t stored = pl_read_i32(p - 4);
-        fwrite(p - 8, 1, 8 + (size_t)stored, f); /* score, length, bytes as stored */
-        if (nul) fputc(0, f);
-    }
-    rc = fclose(f) == 0 ? 0 : PL_EXIT_NOINPUT;
+    rc = pl_tool_tokenizer_write(f, &t, n, format);
+    if (fclose(f) != 0) rc = -1;
+    rc = rc == 0 ? 0 : PL_EXIT_NOINPUT;
     if (rc == 0) fprintf(stderr, "tokenizer: %d entries written to %s (%s)\n", n, out, format);
     pl_tool_tokenizer_close(&t);
     return rc;

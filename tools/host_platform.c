@@ -96,13 +96,25 @@ int pl_open_model_files(const char *model_path, const char *tokenizer_path,
                         const void **model_data, size_t *model_size,
                         const void **tokenizer_data, size_t *tokenizer_size) {
     int rc = pl_open_input(model, "model", model_path);
+    pl_model_info info;
     if (rc) return rc;
+    memset(tokenizer, 0, sizeof *tokenizer);
+    *tokenizer_data = NULL;
+    *tokenizer_size = 0;
+    *model_data = model->data;
+    *model_size = model->size;
+    /* Without -z a model with a tokenizer inside uses its own; any other
+     * model run.c's default (a bad model is reported when it is opened). */
+    if (!tokenizer_path) {
+        if (pl_model_inspect(model->data, model->size, &info, NULL) == PL_OK &&
+            info.tokenizer_size > 0)
+            return 0;
+        tokenizer_path = "tokenizer.bin";
+    }
     if ((rc = pl_open_input(tokenizer, "tokenizer", tokenizer_path))) {
         pl_host_file_close(model);
         return rc;
     }
-    *model_data = model->data;
-    *model_size = model->size;
     *tokenizer_data = tokenizer->data;
     *tokenizer_size = tokenizer->size;
     return 0;

@@ -23,7 +23,10 @@ void pl_host_file_close(pl_host_file *f);
 int pl_open_input(pl_host_file *f, const char *what, const char *path);
 
 /* Opens a model and its tokenizer (both, or neither: on failure nothing is
- * left open) and fills blobs. Returns 0 or the exit status after a message. */
+ * left open) and fills blobs. tokenizer_path NULL: the model's own when it
+ * has one inside (the tokenizer is then left closed, its blob NULL and 0),
+ * else "tokenizer.bin" as run.c. Returns 0 or the exit status after a
+ * message. */
 int pl_open_model_files(const char *model_path, const char *tokenizer_path,
                         pl_host_file *model, pl_host_file *tokenizer,
                         const void **model_data, size_t *model_size,

@@ -16,5 +16,6 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "eval") == 0) return pl_cmd_eval(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "tokenizer") == 0) return pl_cmd_tokenizer(argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "quantize") == 0) return pl_cmd_quantize(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "convert") == 0) return pl_cmd_convert(argc - 1, argv + 1);
     return pl_cmd_run(argc, argv);
 }

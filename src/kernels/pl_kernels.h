@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "../pl_port.h"
 
@@ -84,8 +85,9 @@ typedef struct {
     int group_size;
 } plk_q8_vector;
 
-/* Bytes of the wide form for n values. */
-#define PLK_Q8_WIDE_BYTES(n) ((size_t)(((n) + 3) / 4) * 8u)
+/* Bytes of the wide form for n values: whole blocks of eight (an int4
+ * weight word covers eight values), the padding zero. */
+#define PLK_Q8_WIDE_BYTES(n) ((size_t)(((n) + 7) / 8) * 16u)
 
 /* runq.c's symmetric quantization: per group, scale = max|x| / 127 and
  * q = round(x / scale), halves away from zero; a group of zeros has scale
@@ -121,6 +123,57 @@ static inline int plk_q8_segment(size_t base, int j, int n, int group_size, size
     return end;
 }
 
+/* ---- row-grouped int8 and int4 (PicoLlama model files) ----------------------
+ * Groups run along each row: a row of n weights has ceil(n / group_size)
+ * groups, the last one shorter when group_size does not divide n, and the
+ * input is quantized in the same groups, so a weight group and its input
+ * group always coincide. Per group, in order:
+ *     out[i] += (float)(int32 dot of the group) * w_scale * x_scale
+ * which is plk_ref_matvec_q8's arithmetic whenever group_size divides n.
+ * Rows are padded with zero weights to whole 32-bit words. */
+#define PLK_GROUPS(n, group_size) (((n) + (group_size) - 1) / (group_size))
+/* Bytes of one row of n int8 weights: padded to 4. */
+#define PLK_Q8_ROW_BYTES(n) ((size_t)(((n) + 3) / 4) * 4u)
+/* Bytes of one row of n int4 weights: padded to 8 values (a word). */
+#define PLK_Q4_ROW_BYTES(n) ((size_t)(((n) + 7) / 8) * 4u)
+
+/* int8 rows: row i's weights at w + i * PLK_Q8_ROW_BYTES(n), its scales at
+ * ws + i * PLK_GROUPS(n, group_size). group_size a multiple of 4. */
+void plk_ref_matvec_q8_rows(float *out, const plk_q8_vector *x, const int8_t *w,
+                            const float *ws, int r0, int r1);
+
+/* int4: signed values -8..7, eight to a little-endian 32-bit word, value k
+ * at bit PLK_Q4_SHIFT(k): from the top of each 16-bit half down, values
+ * 0, 1, 4, 5 in the low half and 2, 3, 6, 7 in the high half. So the word
+ * shifted left by 0, 4, 8 or 12 and ANDed with 0xF000F000 holds values
+ * (0, 2), (1, 3), (4, 6), (5, 7) at the top of its halves: the pairs of the
+ * int8 input's wide form, ready for a dual 16-bit multiply-accumulate.
+ * Row i's words at w + i * PLK_Q4_ROW_BYTES(n), its scales (IEEE half
+ * precision) at ws + i * PLK_GROUPS(n, group_size). group_size a multiple
+ * of 8. */
+void plk_ref_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t *w,
+                       const uint16_t *ws, int r0, int r1);
+
+#define PLK_Q4_SHIFT(k) (16 * (((k) >> 1) & 1) + 12 - 4 * ((k) & 1) - 8 * (((k) >> 2) & 1))
+
+/* The value at index k (0..7) of an int4 word. */
+static inline int plk_q4_value(uint32_t word, int k) {
+    return (int)(((word >> PLK_Q4_SHIFT(k)) & 15u) ^ 8u) - 8;
+}
+
+/* An IEEE half-precision value as float (exact: every half is a float). */
+static inline float plk_f16_to_f32(uint16_t h) {
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, e = (h >> 10) & 31u, m = h & 0x3ffu, bits;
+    float f;
+    if (e == 0) { /* zero or subnormal: m * 2^-24 */
+        f = (float)m * 5.9604644775390625e-8f;
+        return sign ? -f : f;
+    }
+    bits = e == 31 ? sign | 0x7f800000u | (m << 13) : sign | ((e + 112u) << 23) | (m << 13);
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
 /* ---- the build's kernels ---------------------------------------------------- */
 
 #if defined(__ARM_FEATURE_DSP) && defined(__ARM_FP) && !defined(PL_REFERENCE_KERNELS)
@@ -128,6 +181,12 @@ static inline int plk_q8_segment(size_t base, int j, int n, int group_size, size
 void plk_dsp_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *w, const float *ws,
                        int r0, int r1);
 #define plk_matvec_q8 plk_dsp_matvec_q8
+void plk_dsp_matvec_q8_rows(float *out, const plk_q8_vector *x, const int8_t *w,
+                            const float *ws, int r0, int r1);
+void plk_dsp_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t *w,
+                       const uint16_t *ws, int r0, int r1);
+#define plk_matvec_q8_rows plk_dsp_matvec_q8_rows
+#define plk_matvec_q4 plk_dsp_matvec_q4
 #define PLK_KERNELS_NAME "Cortex-M33 DSP"
 /* The attention loops with VLDM: a head's 8 or 16 keys or values in one
  * load (the FPU's 32 single registers), the same operations in the same
@@ -142,6 +201,8 @@ void plk_m33_attention_mix(float *out, const float *att, const float *values, si
 #define plk_attention_scores plk_ref_attention_scores
 #define plk_attention_mix plk_ref_attention_mix
 #define plk_matvec_q8 plk_ref_matvec_q8
+#define plk_matvec_q8_rows plk_ref_matvec_q8_rows
+#define plk_matvec_q4 plk_ref_matvec_q4
 #define PLK_KERNELS_NAME "portable reference"
 #endif
 #define plk_matvec_f32 plk_ref_matvec_f32

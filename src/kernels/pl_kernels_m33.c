@@ -349,6 +349,138 @@ PL_HOT void plk_dsp_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *
     }
 }
 
+/* ---- row-grouped int8 (PicoLlama files) --------------------------------------- */
+
+PL_HOT void plk_dsp_matvec_q8_rows(float *out, const plk_q8_vector *x, const int8_t *w,
+                                   const float *ws, int r0, int r1) {
+    int n = x->n, gs = x->group_size, full = n / gs, rest = n - full * gs;
+    if (((uintptr_t)w & 3u) != 0 || gs % 4 != 0) {
+        plk_ref_matvec_q8_rows(out, x, w, ws, r0, r1);
+        return;
+    }
+    if (rest == 0) { /* whole groups: the same bytes as a version-2 tensor */
+        plk_dsp_matvec_q8(out, x, w, ws, r0, r1);
+        return;
+    }
+    /* The last group is shorter; its padding weights are zeros, as are the
+     * input's wide values past n, so it is summed in whole words. */
+    int groups = full + 1;
+    for (int i = r0; i < r1; i++) {
+        const int8_t *pw = w + (size_t)i * PLK_Q8_ROW_BYTES(n);
+        const uint32_t *px = x->wide;
+        const float *sw = ws + (size_t)i * (size_t)groups, *sx = x->scales;
+        float val = 0.0f;
+        for (int g = 0; g < full; g++) val = segment_words(val, &pw, &px, gs >> 2, *sw++, *sx++);
+        out[i] = segment_words(val, &pw, &px, (rest + 3) >> 2, *sw, *sx);
+    }
+}
+
+/* ---- int4 ------------------------------------------------------------------------
+ * The nibbles sit so that AND with 0xF000F000 of the word shifted left by
+ * 0, 4, 8 or 12 leaves two of them at the top of each 16-bit half: signed
+ * halves of 4096 times the value, which SMLAD multiplies with the wide
+ * input's words as they are (no SXTB16). Per eight weights: half an LDRD,
+ * one LDM of four input words, four ANDs, four SMLADs. The group's sum is
+ * 4096 times the reference's, exactly (|sum| < 2^31 for groups up to 512),
+ * so ASR #12 returns it. */
+#define Q4_WORD(w)                                              \
+    "ldmia %[px]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"           \
+    "and %[t], %[mask], %[" w "]\n\t"                          \
+    "smlad %[acc], %[t], %[x0], %[acc]\n\t"                    \
+    "and %[t], %[mask], %[" w "], lsl #4\n\t"                  \
+    "smlad %[acc], %[t], %[x1], %[acc]\n\t"                    \
+    "and %[t], %[mask], %[" w "], lsl #8\n\t"                  \
+    "smlad %[acc], %[t], %[x2], %[acc]\n\t"                    \
+    "and %[t], %[mask], %[" w "], lsl #12\n\t"                 \
+    "smlad %[acc], %[t], %[x3], %[acc]\n\t"
+
+/* The integer sum of a group of nw >= 1 words: an odd word first (LSRS
+ * puts the count's low bit in the carry), then two a turn. *pw and *px
+ * advance. */
+static inline int32_t q4_group_sum(const uint8_t **pw, const uint32_t **px, uint32_t nw) {
+    register uint32_t x0 __asm__("r4"), x1 __asm__("r5"), x2 __asm__("r8"), x3 __asm__("r9");
+    uint32_t w0, w1, t, mask = 0xF000F000u;
+    int32_t acc;
+    __asm__("movs %[acc], #0\n\t"
+            "lsrs %[nw], %[nw], #1\n\t"
+            "bcc 1f\n\t"
+            "ldr %[w0], [%[pw]], #4\n\t"
+            Q4_WORD("w0")
+            "1:\n\t"
+            "cbz %[nw], 2f\n\t"
+            "ldrd %[w0], %[w1], [%[pw]], #8\n\t"
+            Q4_WORD("w0")
+            Q4_WORD("w1")
+            "subs %[nw], %[nw], #1\n\t"
+            "b 1b\n\t"
+            "2:\n\t"
+            : [pw] "+r"(*pw), [px] "+r"(*px), [nw] "+r"(nw), [acc] "=&r"(acc), [w0] "=&r"(w0),
+              [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3),
+              [t] "=&r"(t)
+            : [mask] "r"(mask)
+            : "memory", "cc");
+    return acc >> 12; /* exact: the sum is 4096 times the reference's */
+}
+
+/* A group of 32 (four words), unrolled. */
+static inline int32_t q4_sum_32(const uint8_t **pw, const uint32_t **px) {
+    register uint32_t x0 __asm__("r4"), x1 __asm__("r5"), x2 __asm__("r8"), x3 __asm__("r9");
+    uint32_t w0, w1, t, mask = 0xF000F000u;
+    int32_t acc;
+    __asm__("ldrd %[w0], %[w1], [%[pw]], #8\n\t"
+            "ldmia %[px]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
+            "and %[t], %[mask], %[w0]\n\t"
+            "smuad %[acc], %[t], %[x0]\n\t"
+            "and %[t], %[mask], %[w0], lsl #4\n\t"
+            "smlad %[acc], %[t], %[x1], %[acc]\n\t"
+            "and %[t], %[mask], %[w0], lsl #8\n\t"
+            "smlad %[acc], %[t], %[x2], %[acc]\n\t"
+            "and %[t], %[mask], %[w0], lsl #12\n\t"
+            "smlad %[acc], %[t], %[x3], %[acc]\n\t"
+            Q4_WORD("w1")
+            "ldrd %[w0], %[w1], [%[pw]], #8\n\t"
+            Q4_WORD("w0")
+            Q4_WORD("w1")
+            : [pw] "+r"(*pw), [px] "+r"(*px), [acc] "=&r"(acc), [w0] "=&r"(w0), [w1] "=&r"(w1),
+              [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [t] "=&r"(t)
+            : [mask] "r"(mask)
+            : "memory");
+    return acc >> 12;
+}
+
+/* A half-precision scale as float, by VCVTB (exact, like plk_f16_to_f32). */
+static inline float f16_scale(uint16_t h) {
+    float f;
+    __asm__("vmov %[f], %[h]\n\tvcvtb.f32.f16 %[f], %[f]" : [f] "=t"(f) : [h] "r"((uint32_t)h));
+    return f;
+}
+
+PL_HOT void plk_dsp_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t *w,
+                              const uint16_t *ws, int r0, int r1) {
+    int n = x->n, gs = x->group_size, full = n / gs, rest = n - full * gs;
+    if (((uintptr_t)w & 3u) != 0 || gs % 8 != 0 || gs > 512) {
+        plk_ref_matvec_q4(out, x, w, ws, r0, r1);
+        return;
+    }
+    int groups = PLK_GROUPS(n, gs);
+    for (int i = r0; i < r1; i++) {
+        const uint8_t *pw = w + (size_t)i * PLK_Q4_ROW_BYTES(n);
+        const uint32_t *px = x->wide;
+        const uint16_t *sw = ws + (size_t)i * (size_t)groups;
+        const float *sx = x->scales;
+        float val = 0.0f;
+        if (gs == 32)
+            for (int g = 0; g < full; g++)
+                val += ((float)q4_sum_32(&pw, &px)) * f16_scale(*sw++) * *sx++;
+        else
+            for (int g = 0; g < full; g++)
+                val += ((float)q4_group_sum(&pw, &px, (uint32_t)gs >> 3)) * f16_scale(*sw++) * *sx++;
+        if (rest > 0)
+            val += ((float)q4_group_sum(&pw, &px, (uint32_t)(rest + 7) >> 3)) * f16_scale(*sw) * *sx;
+        out[i] = val;
+    }
+}
+
 /* ---- attention ---------------------------------------------------------------
  * A head's keys or values come in by VLDM, 8 floats an instruction, and q
  * (scores) or the sums (mix) stay in the FPU's registers for every

@@ -172,7 +172,12 @@ PL_HOT void plk_ref_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const 
         for (int k = 0; j + k < n; k++) b[k] = q[j + k];
         wide[0] = (uint32_t)(uint16_t)b[0] | (uint32_t)(uint16_t)b[2] << 16;
         wide[1] = (uint32_t)(uint16_t)b[1] | (uint32_t)(uint16_t)b[3] << 16;
+        wide += 2;
+        j += 4;
     }
+    /* Zeros up to a whole block of eight, where an int4 word's second half
+     * meets them. */
+    if (j % 8 != 0) wide[0] = wide[1] = 0;
 }
 
 PL_HOT void plk_ref_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *w,
@@ -192,6 +197,48 @@ PL_HOT void plk_ref_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *
             for (int k = j; k < end; k++) ival += (int32_t)xq[k] * (int32_t)row[k];
             val += ((float)ival) * ws[wg] * xs[xg];
             j = end;
+        }
+        out[i] = val;
+    }
+}
+
+PL_HOT void plk_ref_matvec_q8_rows(float *out, const plk_q8_vector *x, const int8_t *w,
+                                   const float *ws, int r0, int r1) {
+    int n = x->n, gs = x->group_size, groups = PLK_GROUPS(n, gs);
+    for (int i = r0; i < r1; i++) {
+        const int8_t *row = w + (size_t)i * PLK_Q8_ROW_BYTES(n);
+        const float *sw = ws + (size_t)i * (size_t)groups;
+        float val = 0.0f;
+        for (int g = 0, j = 0; g < groups; g++) {
+            int end = j + gs < n ? j + gs : n;
+            int32_t ival = 0;
+            for (; j < end; j++) ival += (int32_t)x->q[j] * (int32_t)row[j];
+            val += ((float)ival) * sw[g] * x->scales[g];
+        }
+        out[i] = val;
+    }
+}
+
+PL_HOT void plk_ref_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t *w,
+                              const uint16_t *ws, int r0, int r1) {
+    int n = x->n, gs = x->group_size, groups = PLK_GROUPS(n, gs);
+    int8_t v[8];
+    for (int i = r0; i < r1; i++) {
+        const uint8_t *row = w + (size_t)i * PLK_Q4_ROW_BYTES(n);
+        const uint16_t *sw = ws + (size_t)i * (size_t)groups;
+        float val = 0.0f;
+        for (int g = 0, j = 0; g < groups; g++) {
+            int end = j + gs < n ? j + gs : n;
+            int32_t ival = 0;
+            while (j < end) { /* a word of eight values at a time (groups hold whole words) */
+                uint32_t word;
+                memcpy(&word, row + (size_t)(j / 8) * 4u, sizeof word);
+                for (int k = 0; k < 8; k++) v[k] = (int8_t)plk_q4_value(word, k);
+                int m = end - j < 8 ? end - j : 8;
+                for (int k = 0; k < m; k++) ival += (int32_t)x->q[j + k] * (int32_t)v[k];
+                j += m;
+            }
+            val += ((float)ival) * plk_f16_to_f32(sw[g]) * x->scales[g];
         }
         out[i] = val;
     }

@@ -7,7 +7,7 @@
  *
  * `picollama-m33 --kernel-bench`: instructions per multiply-accumulate of
  * each matrix-vector kernel on one fixed shape (64 rows of 256, int8 groups
- * of 32), counted by QEMU.
+ * and int4 groups of 32), counted by QEMU.
  */
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +31,8 @@ static float wscales[MAX_N * MAX_ROWS / 4 + 2];
 static float input[INPUT_N];
 static int8_t q[INPUT_N];
 static float xs[INPUT_N / 4 + 2];
-static uint32_t wide[INPUT_N / 2 + 2];
+static uint32_t wide[PLK_Q8_WIDE_BYTES(INPUT_N) / 4];
+static uint16_t wscales16[MAX_N * MAX_ROWS / 4 + 2];
 #define ATT_MAX_POS 40
 #define ATT_MAX_KV 72 /* head size 24 times 3 kv heads */
 static float out_ref[MAX_ROWS], out_dsp[MAX_ROWS];
@@ -72,6 +73,52 @@ int m33_kernel_test(void) {
             if (failed <= 5)
                 printf("kernels: FAILED matvec_q8 n %d rows %d [%d, %d) group %d offset %d\n", n,
                        rows, r0, r1, gs, offset);
+        }
+    }
+    /* row-grouped int8 and int4: any width, the last group of a row shorter
+     * or whole, zero-padded rows, any row range */
+    for (int trial = 0; trial < 400; trial++) {
+        int q4 = trial % 2, gs = (q4 ? 8 : 4) * (1 + (int)(next() % 8)); /* 4..32, 8..64 */
+        int n = 1 + (int)(next() % MAX_N), rows = 1 + (int)(next() % MAX_ROWS);
+        if (trial % 4 < 2) n = gs * (1 + (int)(next() % (MAX_N / gs))); /* whole groups */
+        int groups = PLK_GROUPS(n, gs);
+        size_t row_bytes = q4 ? PLK_Q4_ROW_BYTES(n) : PLK_Q8_ROW_BYTES(n);
+        int8_t *w = weights;
+        memset(weights, 0, sizeof weights);
+        for (int i = 0; i < rows; i++)
+            for (int j = 0; j < n; j++) {
+                uint32_t r = next();
+                if (!q4)
+                    w[(size_t)i * row_bytes + (size_t)j] = (int8_t)(r >> 24);
+                else { /* value j of the row: a nibble of word j / 8 */
+                    uint32_t *word = (uint32_t *)(void *)(w + (size_t)i * row_bytes + (size_t)(j / 8) * 4u);
+                    *word |= (r >> 28) << PLK_Q4_SHIFT(j % 8);
+                }
+            }
+        for (int g = 0; g < groups * rows; g++) {
+            wscales[g] = (float)(next() % 1000 + 1) * 1e-4f;
+            wscales16[g] = (uint16_t)(0x1000u + next() % 0x3000u); /* 2^-11 .. 2^1 */
+        }
+        for (int j = 0; j < n; j++) input[j] = ((float)(next() % 20001) - 10000.0f) * 1e-3f;
+        plk_ref_quantize_q8(q, xs, wide, input, n, gs);
+        plk_q8_vector x = {q, xs, wide, n, gs};
+        int r0 = (int)(next() % (unsigned)rows), r1 = r0 + 1 + (int)(next() % (unsigned)(rows - r0));
+        memset(out_ref, 0, sizeof out_ref);
+        memset(out_dsp, 0, sizeof out_dsp);
+        if (q4) {
+            plk_ref_matvec_q4(out_ref, &x, (const uint8_t *)w, wscales16, r0, r1);
+            plk_dsp_matvec_q4(out_dsp, &x, (const uint8_t *)w, wscales16, r0, r1);
+        } else {
+            plk_ref_matvec_q8_rows(out_ref, &x, w, wscales, r0, r1);
+            plk_dsp_matvec_q8_rows(out_dsp, &x, w, wscales, r0, r1);
+        }
+        if (memcmp(out_ref, out_dsp, sizeof out_ref) == 0) {
+            passed++;
+        } else {
+            failed++;
+            if (failed <= 5)
+                printf("kernels: FAILED matvec_%s n %d rows %d [%d, %d) group %d\n",
+                       q4 ? "q4" : "q8_rows", n, rows, r0, r1, gs);
         }
     }
     /* attention: every head size the fast paths take and some they leave,
@@ -138,7 +185,8 @@ int m33_kernel_bench(void) {
     int8_t *bench_w8 = platform.alloc(NULL, PL_POOL_LARGE, BENCH_ROWS * BENCH_N);
     float *bench_w32 = platform.alloc(NULL, PL_POOL_LARGE, BENCH_ROWS * BENCH_N * sizeof(float));
     float *bench_ws = platform.alloc(NULL, PL_POOL_LARGE, BENCH_ROWS * BENCH_N / BENCH_GS * sizeof(float));
-    if (!bench_w8 || !bench_w32 || !bench_ws) {
+    uint16_t *bench_ws16 = platform.alloc(NULL, PL_POOL_LARGE, BENCH_ROWS * BENCH_N / BENCH_GS * 2);
+    if (!bench_w8 || !bench_w32 || !bench_ws || !bench_ws16) {
         printf("kernel-bench: no room in the PSRAM region\n");
         return 1;
     }
@@ -146,7 +194,10 @@ int m33_kernel_bench(void) {
         bench_w8[i] = (int8_t)(next() >> 24);
         bench_w32[i] = (float)bench_w8[i] * 0.01f;
     }
-    for (int g = 0; g < BENCH_ROWS * BENCH_N / BENCH_GS; g++) bench_ws[g] = 0.01f;
+    for (int g = 0; g < BENCH_ROWS * BENCH_N / BENCH_GS; g++) {
+        bench_ws[g] = 0.01f;
+        bench_ws16[g] = 0x2000u; /* 2^-7 */
+    }
     for (int j = 0; j < BENCH_N; j++) input[j] = ((float)(next() % 2001) - 1000.0f) * 1e-3f;
     plk_q8_vector x = {q, xs, wide, BENCH_N, BENCH_GS};
     uint64_t t0 = m33_instructions();
@@ -158,10 +209,16 @@ int m33_kernel_bench(void) {
     uint64_t t3 = m33_instructions();
     plk_matvec_f32(bench_out, input, bench_w32, BENCH_N, 0, BENCH_ROWS);
     uint64_t t4 = m33_instructions();
+    plk_matvec_q4(bench_out, &x, (const uint8_t *)bench_w8, bench_ws16, 0, BENCH_ROWS);
+    uint64_t t5 = m33_instructions();
+    plk_ref_matvec_q4(bench_out, &x, (const uint8_t *)bench_w8, bench_ws16, 0, BENCH_ROWS);
+    uint64_t t6 = m33_instructions();
     printf("kernel-bench: quantize_q8 of %d values: %lu instructions\n", BENCH_N,
            (unsigned long)(t1 - t0));
     report("matvec_q8 (" PLK_KERNELS_NAME ", group 32)", t2 - t1);
     report("matvec_q8 (portable reference, group 32)", t3 - t2);
     report("matvec_f32", t4 - t3);
+    report("matvec_q4 (" PLK_KERNELS_NAME ", group 32)", t5 - t4);
+    report("matvec_q4 (portable reference, group 32)", t6 - t5);
     return 0;
 }

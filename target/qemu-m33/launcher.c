@@ -10,11 +10,14 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "pl_format.h"
 
 #define BLOBS_ADDR 0x80000000ul
 #define BLOBS_SIZE (16ul << 20)
@@ -41,8 +44,24 @@ static char *encode(char *out, const char *arg) {
     return out;
 }
 
+/* A PicoLlama model file with a tokenizer inside: its magic, and a
+ * nonzero tokenizer size (docs/model-format.md). */
+static int has_tokenizer_inside(const char *path) {
+    unsigned char h[PLM_HEADER_BYTES];
+    uint32_t magic = 0, tok_bytes = 0;
+    FILE *f = fopen(path, "rb");
+    int yes = f && fread(h, 1, sizeof h, f) == sizeof h;
+    if (yes) {
+        memcpy(&magic, h, 4);
+        memcpy(&tok_bytes, h + PLM_AT_TOKENIZER + 4, 4);
+        yes = magic == PLM_MAGIC && tok_bytes != 0;
+    }
+    if (f) fclose(f);
+    return yes;
+}
+
 int main(int argc, char **argv) {
-    const char *tokenizer = "tokenizer.bin";
+    const char *tokenizer = NULL;
     char image[4096];
     const char *self_dir_end = strrchr(argv[0], '/');
     size_t total = 64;
@@ -54,12 +73,15 @@ int main(int argc, char **argv) {
         if (!strcmp(argv[i], "-z")) tokenizer = argv[i + 1];
     long msize = file_size("model", argv[1]);
     if (msize < 0) return 66;
-    long tsize = file_size("tokenizer", tokenizer);
+    /* Without -z a PicoLlama model file uses the tokenizer inside it (the
+     * image checks it); any other model run.c's default. */
+    if (!tokenizer && !has_tokenizer_inside(argv[1])) tokenizer = "tokenizer.bin";
+    long tsize = tokenizer ? file_size("tokenizer", tokenizer) : 0;
     if (tsize < 0) return 66;
     unsigned long toff = ((unsigned long)msize + 15u) & ~15ul;
     if ((unsigned long)msize > BLOBS_SIZE || (unsigned long)tsize > BLOBS_SIZE - toff) {
-        fprintf(stderr, "picollama-m33: %s and %s (%ld + %ld bytes) exceed the emulator's 16 MB region\n",
-                argv[1], tokenizer, msize, tsize);
+        fprintf(stderr, "picollama-m33: %s and its tokenizer (%ld + %ld bytes) exceed the emulator's 16 MB region\n",
+                argv[1], msize, tsize);
         return 64;
     }
     snprintf(image, sizeof image, "%.*s/m33/picollama-m33.elf",
@@ -72,16 +94,17 @@ int main(int argc, char **argv) {
     for (int i = 1; i < argc; i++) p = encode(p, argv[i]);
     *p = '\0';
 
-    char *model_dev = malloc(strlen(argv[1]) + 64), *tok_dev = malloc(strlen(tokenizer) + 64);
+    char *model_dev = malloc(strlen(argv[1]) + 64);
     sprintf(model_dev, "loader,file=%s,addr=0x%lx", argv[1], BLOBS_ADDR);
-    sprintf(tok_dev, "loader,file=%s,addr=0x%lx", tokenizer, BLOBS_ADDR + toff);
+    char *tok_dev = malloc((tokenizer ? strlen(tokenizer) : 0) + 64);
+    sprintf(tok_dev, "loader,file=%s,addr=0x%lx", tokenizer ? tokenizer : "", BLOBS_ADDR + toff);
     const char *qemu = getenv("QEMU") ? getenv("QEMU") : "qemu-system-arm";
     char *qargv[] = {(char *)qemu, "-M", "mps2-an505", "-cpu", "cortex-m33",
                      "-display", "none", "-monitor", "none", "-serial", "none",
                      "-semihosting-config", "enable=on,target=native",
                      "-icount", "shift=0", "-kernel", image,
-                     "-device", model_dev, "-device", tok_dev,
-                     "-append", cmdline, NULL};
+                     "-append", cmdline, "-device", model_dev, "-device", tok_dev, NULL};
+    if (!tokenizer) qargv[sizeof qargv / sizeof qargv[0] - 3] = NULL; /* no second file */
     execvp(qemu, qargv);
     fprintf(stderr, "picollama-m33: cannot run %s: %s\n", qemu, strerror(errno));
     return 127;

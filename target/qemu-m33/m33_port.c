@@ -1,6 +1,6 @@
 #include "m33_port.h"
 
-extern uint8_t __fast_pool_start, __fast_pool_end, __psram_start, __psram_end;
+extern uint8_t __fast_pool_start, __fast_pool_end, __psram_size, __blobs_start, __blobs_end;
 extern uint8_t __data_start, __bss_end;
 
 typedef struct {
@@ -33,8 +33,7 @@ pl_platform m33_platform(void) {
     pl_platform p;
     pools[0].start = pools[0].next = &__fast_pool_start;
     pools[0].end = &__fast_pool_end;
-    pools[1].start = pools[1].next = &__psram_start;
-    pools[1].end = &__psram_end;
+    if (!pools[1].start) m33_use_blobs(0);
     p.alloc = pool_alloc;
     p.release = pool_release;
     p.clock = clock_instructions;
@@ -43,5 +42,13 @@ pl_platform m33_platform(void) {
 }
 
 size_t m33_fast_pool_capacity(void) { return (size_t)(&__fast_pool_end - &__fast_pool_start); }
-size_t m33_large_pool_capacity(void) { return (size_t)(&__psram_end - &__psram_start); }
+size_t m33_large_pool_capacity(void) { return (size_t)(pools[1].end - pools[1].start); }
 size_t m33_static_sram(void) { return (size_t)(&__bss_end - &__data_start); }
+
+void m33_use_blobs(size_t bytes) {
+    uint8_t *start = &__blobs_start + ((bytes + 31u) & ~(size_t)31u);
+    size_t room = (size_t)(&__blobs_end - start), psram = (size_t)(uintptr_t)&__psram_size;
+    pools[1].start = pools[1].next = start;
+    pools[1].end = start + (room < psram ? room : psram);
+    m33_map_blobs(start, pools[1].start, pools[1].end);
+}

@@ -10,9 +10,14 @@
 #define M33_INSTRUCTIONS_PER_TICK 50u
 #define M33_EXIT_FAULT 99
 
-/* The pools: the fast pool is what the linker leaves of the 512 KB SRAM,
- * the large pool the PSRAM region. Each hands out one block. */
+/* The pools: the fast pool is the SRAM the linker leaves (424 KB), the
+ * large pool the PSRAM after the model files. Each hands out one block. */
 pl_platform m33_platform(void);
+/* The files take the first `bytes` of the 16 MB region (read-only from now
+ * on); the PSRAM follows them: 8 MB, or what the region has left. */
+void m33_use_blobs(size_t bytes);
+/* startup.c: the MPU's map of the files and the PSRAM. */
+void m33_map_blobs(const void *blobs_end, const void *psram_start, const void *psram_end);
 size_t m33_fast_pool_capacity(void);
 size_t m33_large_pool_capacity(void);
 

@@ -89,23 +89,31 @@ static void line(const char *a, const char *b, const char *c, const char *d) {
     fputs("\n", stderr);
 }
 
-/* One phase's figures per token, and the modeled RP2350 time. */
+/* One phase's figures per token, and the modeled RP2350 time: each memory
+ * at its own rate (pl_port.h), SRAM at the cost of its load instructions
+ * (counted), nothing overlapped. */
 static void report_phase(const char *name, uint64_t tokens, uint64_t instructions,
-                         const pl_traffic *t) {
+                         const pl_traffic *t, pl_place kv_place) {
     if (tokens == 0) {
         line("m33: ", name, ": no positions", NULL);
         return;
     }
-    uint64_t instr = instructions / tokens, w = t->weight_bytes / tokens;
-    uint64_t r = t->kv_read_bytes / tokens, wr = t->kv_write_bytes / tokens;
-    /* microseconds: bytes / (MB/s) and instructions / MHz */
-    uint64_t flash_us = w * 10 / 248, psram_us = (r + wr) * 10 / 366, cpu_us = instr / 150;
+    uint64_t instr = instructions / tokens, w[PL_PLACE_COUNT];
+    for (int p = 0; p < PL_PLACE_COUNT; p++) w[p] = t->weight_bytes[p] / tokens;
+    uint64_t kv = (t->kv_read_bytes + t->kv_write_bytes) / tokens;
+    uint64_t flash = w[PL_PLACE_IN_PLACE];
+    uint64_t psram = w[PL_PLACE_LARGE] + (kv_place == PL_PLACE_LARGE ? kv : 0);
+    uint64_t sram = w[PL_PLACE_FAST] + (kv_place == PL_PLACE_FAST ? kv : 0);
+    /* microseconds: bytes / (bytes per ms) * 1000 and instructions / MHz */
+    uint64_t flash_us = flash * 1000u / PL_BOARD_FLASH_BYTES_PER_MS;
+    uint64_t psram_us = psram * 1000u / PL_BOARD_PSRAM_BYTES_PER_MS, cpu_us = instr / 150;
     uint64_t total_us = flash_us + psram_us + cpu_us;
-    fprintf(stderr, "m33: %s: %s positions; per position: %s instructions, %s weight bytes, ",
-            name, u64(tokens), u64(instr), u64(w));
-    fprintf(stderr, "%s PSRAM bytes read, %s written\n", u64(r), u64(wr));
-    fprintf(stderr, "m33: %s: modeled RP2350 time per position = %s B / 24.8 MB/s + %s B / 36.6 MB/s + %s / 150 MHz = ",
-            name, u64(w), u64(r + wr), u64(instr));
+    fprintf(stderr, "m33: %s: %s positions; per position: %s instructions; weights %s B from flash, %s B from PSRAM, %s B from SRAM; ",
+            name, u64(tokens), u64(instr), u64(flash), u64(w[PL_PLACE_LARGE]), u64(w[PL_PLACE_FAST]));
+    fprintf(stderr, "KV cache %s B read, %s B written in %s\n", u64(t->kv_read_bytes / tokens),
+            u64(t->kv_write_bytes / tokens), kv_place == PL_PLACE_FAST ? "SRAM" : "PSRAM");
+    fprintf(stderr, "m33: %s: modeled RP2350 time per position = %s B flash / 24.8 MB/s + %s B PSRAM / 36.6 MB/s + %s instructions / 150 MHz (%s B from SRAM: instructions only) = ",
+            name, u64(flash), u64(psram), u64(instr), u64(sram));
     put_ms(flash_us);
     fputs(" + ", stderr);
     put_ms(psram_us);
@@ -155,8 +163,9 @@ int main(void) {
             }
             blobs.model = &__blobs_start;
             blobs.model_size = msize;
-            blobs.tokenizer = &__blobs_start + toff;
+            blobs.tokenizer = tsize ? &__blobs_start + toff : NULL; /* 0: the model's own */
             blobs.tokenizer_size = tsize;
+            m33_use_blobs(tsize ? toff + tsize : msize);
             first += 3;
         } else {
             fprintf(stderr, "picollama-m33: unknown option %s\n", args[first]);
@@ -169,21 +178,27 @@ int main(void) {
     }
     if ((rc = pl_parse_run_args(argc, args, first, &a)) != 0) return rc;
     if (a.seed == 0) a.seed = (uint64_t)(unsigned int)sh_time(); /* run.c's default */
-    rc = pl_tell_story(&a, &blobs, &platform, 0, &stats, &plan);
+    pl_room room = {m33_fast_pool_capacity(), m33_large_pool_capacity()};
+    rc = pl_tell_story(&a, &blobs, &platform, room, 0, &stats, &plan);
     fflush(stdout);
     if (rc == 0 && bench) {
         uint64_t prompt_positions = (uint64_t)(stats.prompt_tokens - 1);
         if (prompt_positions > (uint64_t)stats.positions) prompt_positions = (uint64_t)stats.positions;
-        report_phase("prompt", prompt_positions, stats.prompt_ticks, &stats.prompt_traffic);
+        report_phase("prompt", prompt_positions, stats.prompt_ticks, &stats.prompt_traffic,
+                     plan.kv_place);
         report_phase("generate", (uint64_t)stats.generated_tokens, stats.generate_ticks,
-                     &stats.generate_traffic);
+                     &stats.generate_traffic, plan.kv_place);
+        fprintf(stderr, "m33: weights: %s B in flash, %s B copied to PSRAM, %s B to SRAM at open in %s instructions\n",
+                u64(plan.weight_bytes[PL_PLACE_IN_PLACE]), u64(plan.weight_bytes[PL_PLACE_LARGE]),
+                u64(plan.weight_bytes[PL_PLACE_FAST]), u64(plan.copy_ticks));
         fprintf(stderr, "m33: SRAM: %s bytes static (.data+.bss) + %s fast pool (of %s) + 8192 stacks",
                 u64(m33_static_sram()), u64(plan.fast_bytes), u64(m33_fast_pool_capacity()));
         fprintf(stderr, " = %s of %s; deepest stack %s of 4096\n",
                 u64(m33_static_sram() + plan.fast_bytes + 8192), u64((uintptr_t)&__sram_budget),
                 u64(m33_stack_used()));
-        fprintf(stderr, "m33: PSRAM: %s bytes large pool (KV cache %s, tokenizer index %s, prompt %s)\n",
-                u64(plan.large_bytes), u64(plan.kv_cache_bytes), u64(plan.tokenizer_bytes),
+        fprintf(stderr, "m33: PSRAM: %s bytes large pool (of %s; KV cache %s in %s, tokenizer index %s, prompt %s)\n",
+                u64(plan.large_bytes), u64(m33_large_pool_capacity()), u64(plan.kv_cache_bytes),
+                plan.kv_place == PL_PLACE_FAST ? "SRAM" : "PSRAM", u64(plan.tokenizer_bytes),
                 u64(plan.prompt_bytes));
     }
     return rc;

@@ -10,7 +10,7 @@
 
 extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end;
 extern uint32_t __stack0_bottom, __stack0_top;
-extern uint8_t __flash_start, __flash_end, __sram_start, __sram_end, __psram_start, __psram_end;
+extern uint8_t __flash_start, __flash_end, __sram_start, __sram_end, __psram_size;
 extern uint8_t __blobs_start, __blobs_end;
 int main(void);
 
@@ -84,16 +84,27 @@ __attribute__((naked)) void Fault_Handler(void) {
  * corrupting code, as it could on QEMU's writable boot RAM. */
 static void mpu_region(uint32_t n, const void *start, const void *end, uint32_t ap, uint32_t xn) {
     MPU_RNR = n;
+    if (start == end) { /* empty: off */
+        MPU_RLAR = 0;
+        return;
+    }
     MPU_RBAR = ((uint32_t)start & ~31u) | (ap << 1) | xn;
     MPU_RLAR = (((uint32_t)end - 1u) & ~31u) | 1u; /* attribute 0, enabled */
+}
+
+void m33_map_blobs(const void *blobs_end, const void *psram_start, const void *psram_end) {
+    mpu_region(2, psram_start, psram_end, 0u, 1u);          /* read-write */
+    mpu_region(3, &__blobs_start, blobs_end, 2u, 1u);       /* read-only */
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
 }
 
 static void mpu_init(void) {
     MPU_MAIR0 = 0xFFu; /* attribute 0: normal memory, write-back */
     mpu_region(0, &__flash_start, &__flash_end, 2u, 0u); /* read-only, executable */
     mpu_region(1, &__sram_start, &__sram_end, 0u, 1u);   /* read-write */
-    mpu_region(2, &__psram_start, &__psram_end, 0u, 1u);
-    mpu_region(3, &__blobs_start, &__blobs_end, 2u, 1u); /* read-only */
+    /* no files yet: the PSRAM from the region's start (m33_use_blobs) */
+    mpu_region(2, &__blobs_start, &__blobs_start + (uintptr_t)&__psram_size, 0u, 1u);
+    mpu_region(3, &__blobs_start, &__blobs_start, 2u, 1u);
     MPU_CTRL = 1u; /* on, no default map for the rest */
     SCB_SHCSR |= (1u << 16) | (1u << 17) | (1u << 18); /* MemManage, BusFault, UsageFault */
     __asm__ volatile("dsb\n\tisb" ::: "memory");

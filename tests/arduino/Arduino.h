@@ -52,6 +52,10 @@ public:
     uint64_t getCycleCount64();
     uint32_t hwrand32();
     size_t getPSRAMSize(); /* $ARDUINO_PSRAM_SIZE, default 8 MB */
+    /* arduino-pico's return int: $ARDUINO_SRAM_FREE (default 480 KB, about
+     * what a sketch has on an RP2350) and the PSRAM less what pmalloc gave */
+    int getFreeHeap();
+    int getFreePSRAMHeap();
 };
 extern RP2040StandIn rp2040;
 

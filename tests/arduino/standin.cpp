@@ -39,6 +39,15 @@ size_t RP2040StandIn::getPSRAMSize() {
     return v ? (size_t)strtoul(v, NULL, 10) : (size_t)8 << 20;
 }
 
+int RP2040StandIn::getFreeHeap() {
+    const char *v = getenv("ARDUINO_SRAM_FREE");
+    return v ? (int)strtol(v, NULL, 10) : 480 * 1024;
+}
+
+int RP2040StandIn::getFreePSRAMHeap() {
+    return (int)(getPSRAMSize() - (standin_psram_bytes < getPSRAMSize() ? standin_psram_bytes : getPSRAMSize()));
+}
+
 extern "C" void *pmalloc(size_t size) {
     standin_psram_bytes += size;
     return malloc(size);

@@ -1,0 +1,105 @@
+/* `picollama convert MODEL OUT [-z TOK] [--embedding T] [--attention T]
+ * [--ffn T]`: any checkpoint to a PicoLlama model file. */
+#include "cli.h"
+#include "convert.h"
+#include "host_platform.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(void) {
+    fprintf(stderr,
+            "usage: picollama convert MODEL.bin OUT.bin [-z TOKENIZER] [--embedding T] [--attention T] [--ffn T]\n"
+            "  Writes a PicoLlama model file: the tokenizer inside (indexed), each class of\n"
+            "  tensors in its own weight type T: fp32, int8[:G] or int4[:G] (groups of G\n"
+            "  along each row, default 32; int8 G a multiple of 4, int4 a multiple of 8 up to 512).\n"
+            "  --embedding  the token embedding and the classifier  (default " PL_CONVERT_DEFAULT_EMBEDDING ")\n"
+            "  --attention  wq, wk, wv, wo                          (default " PL_CONVERT_DEFAULT_ATTENTION ")\n"
+            "  --ffn        w1, w2, w3                              (default " PL_CONVERT_DEFAULT_FFN ")\n"
+            "  -z           the tokenizer (default: the model's own, else tokenizer.bin)\n"
+            "  An int8 llama2.c file converted to int8 in its own group size (dividing its rows)\n"
+            "  keeps its bytes, so it tells the same stories.\n");
+}
+
+int pl_cmd_convert(int argc, char **argv) {
+    const char *in = NULL, *out = NULL, *tok_path = NULL;
+    pl_convert_type types[PL_CLASS_COUNT];
+    static const char *const flags[PL_CLASS_COUNT] = {"--embedding", "--attention", "--ffn"};
+    pl_convert_parse_type(PL_CONVERT_DEFAULT_EMBEDDING, &types[PL_CLASS_EMBEDDING]);
+    pl_convert_parse_type(PL_CONVERT_DEFAULT_ATTENTION, &types[PL_CLASS_ATTENTION]);
+    pl_convert_parse_type(PL_CONVERT_DEFAULT_FFN, &types[PL_CLASS_FFN]);
+    for (int i = 1; i < argc; i++) {
+        int cls = -1;
+        for (int c = 0; c < PL_CLASS_COUNT; c++)
+            if (!strcmp(argv[i], flags[c])) cls = c;
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage();
+            return 0;
+        } else if (cls >= 0 || !strcmp(argv[i], "-z")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "picollama: flag %s needs a value\n", argv[i]);
+                return PL_EXIT_USAGE;
+            }
+            if (cls < 0) {
+                tok_path = argv[++i];
+            } else if (pl_convert_parse_type(argv[++i], &types[cls]) != 0) {
+                fprintf(stderr, "picollama: %s %s: a type is fp32, int8[:G] or int4[:G]\n",
+                        flags[cls], argv[i]);
+                return PL_EXIT_USAGE;
+            }
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "picollama: unknown flag '%s'\n", argv[i]);
+            usage();
+            return PL_EXIT_USAGE;
+        } else if (!in) {
+            in = argv[i];
+        } else if (!out) {
+            out = argv[i];
+        } else {
+            usage();
+            return PL_EXIT_USAGE;
+        }
+    }
+    if (!in || !out) {
+        usage();
+        return PL_EXIT_USAGE;
+    }
+    pl_host_file model, tok;
+    const void *mdata, *tdata;
+    size_t msize, tsize;
+    int rc = pl_open_model_files(in, tok_path, &model, &tok, &mdata, &msize, &tdata, &tsize);
+    if (rc) return rc;
+    FILE *f = fopen(out, "w+b");
+    pl_error err;
+    if (!f) {
+        fprintf(stderr, "picollama: cannot write %s\n", out);
+        rc = PL_EXIT_NOINPUT;
+    } else if (pl_convert_model(f, mdata, msize, tdata, tsize, types, &err) != PL_OK) {
+        rc = pl_report(&err);
+    }
+    if (f && fclose(f) != 0 && rc == 0) {
+        fprintf(stderr, "picollama: cannot write %s\n", out);
+        rc = PL_EXIT_NOINPUT;
+    }
+    pl_host_file_close(&tok);
+    pl_host_file_close(&model);
+    if (rc) {
+        if (f) remove(out);
+        return rc;
+    }
+    /* The engine reads back what was written before it is reported. */
+    pl_host_file check;
+    pl_model_info info;
+    if ((rc = pl_open_input(&check, "model", out))) return rc;
+    if (pl_plan_memory(check.data, check.size, NULL, 0, NULL, &(pl_memory_plan){0}, &err) != PL_OK ||
+        pl_model_inspect(check.data, check.size, &info, &err) != PL_OK) {
+        rc = pl_report(&err);
+    } else {
+        fprintf(stderr, "convert: %s -> %s: %lu bytes (embedding %s, attention %s, ffn %s; tokenizer inside, %lu bytes); %llu weight bytes read per token\n",
+                in, out, (unsigned long)check.size, pl_wtype_name(info.tensors[PL_TENSOR_EMBEDDING].type),
+                pl_wtype_name(info.tensors[PL_TENSOR_WQ].type), pl_wtype_name(info.tensors[PL_TENSOR_W1].type),
+                (unsigned long)info.tokenizer_size, (unsigned long long)pl_model_bytes_per_token(&info));
+    }
+    pl_host_file_close(&check);
+    return rc;
+}
