@@ -24,7 +24,8 @@ HDRS    := $(wildcard src/*.h src/kernels/*.h tools/*.h tests/*.h)
 ENGINE_OBJ := $(SRC:src/%.c=$(BUILD)/obj/src/%.o)
 TOOL_OBJ   := $(TOOLS:tools/%.c=$(BUILD)/obj/tools/%.o)
 HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
-FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o $(BUILD)/obj/tools/quantize.o
+FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o $(BUILD)/obj/tools/quantize.o $(BUILD)/obj/tools/convert.o \
+               $(BUILD)/obj/tools/tokenizer_writer.o
 
 .PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 arduino models clean check-math quality
 all: $(BUILD)/picollama
@@ -157,6 +158,7 @@ fuzz: $(BUILD)/tests/make_fixture
 	$(FUZZ_CC) -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -ffp-contract=off -Isrc tests/fuzz_engine.c $(SRC) -lm -o $(BUILD)/fuzz/fuzz_engine
 	@$(BUILD)/tests/make_fixture fuzz-seed $(BUILD)/fuzz/corpus/seed
+	@$(BUILD)/tests/make_fixture fuzz-seed-picollama $(BUILD)/fuzz/corpus/seed-picollama
 	@if $(BUILD)/fuzz/fuzz_engine -max_total_time=$(FUZZ_SECONDS) -max_len=70000 -timeout=10 \
 	    -rss_limit_mb=2048 -print_final_stats=1 $(BUILD)/fuzz/corpus > $(BUILD)/fuzz/log 2>&1; then \
 	    grep -E "^Done|number_of_executed_units" $(BUILD)/fuzz/log; echo "fuzz: 1 passed, 0 failed"; \

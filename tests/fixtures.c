@@ -1,4 +1,5 @@
 #include "fixtures.h"
+#include "convert.h"
 #include "quantize.h"
 
 #include <stdio.h>
@@ -249,4 +250,30 @@ const char *fx_shared_model_path(const char *name, char *buf, size_t buflen) {
     if (!f) return NULL;
     fclose(f);
     return buf;
+}
+
+uint8_t *fx_picollama(const fx_model_spec *spec, const char *embedding, const char *attention,
+                      const char *ffn, size_t *size) {
+    pl_convert_type types[PL_CLASS_COUNT];
+    size_t ms, ts;
+    uint8_t *model = fx_model(spec, &ms), *tok = fx_tokenizer(spec->vocab_size, 0, &ts), *out = NULL;
+    FILE *f = tmpfile();
+    if (f && pl_convert_parse_type(embedding, &types[PL_CLASS_EMBEDDING]) == 0 &&
+        pl_convert_parse_type(attention, &types[PL_CLASS_ATTENTION]) == 0 &&
+        pl_convert_parse_type(ffn, &types[PL_CLASS_FFN]) == 0 &&
+        pl_convert_model(f, model, ms, tok, ts, types, NULL) == PL_OK) {
+        long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
+        /* malloc: 16-byte aligned on the hosts the tests run on, as fx_model's */
+        if (n > 0 && fseek(f, 0, SEEK_SET) == 0 && (out = malloc((size_t)n)) != NULL &&
+            fread(out, 1, (size_t)n, f) == (size_t)n)
+            *size = (size_t)n;
+        else {
+            free(out);
+            out = NULL;
+        }
+    }
+    if (f) fclose(f);
+    free(model);
+    free(tok);
+    return out;
 }

@@ -29,6 +29,14 @@ fx_model_spec fx_small_spec(void);
  * length. The same spec and seed give the same weights in every version. */
 uint8_t *fx_model(const fx_model_spec *spec, size_t *size);
 
+/* The model of spec (any version) converted by `picollama convert`'s code
+ * to a PicoLlama file with the fixture tokenizer inside: the embedding and
+ * classifier, attention and feed-forward tensors in the types given as
+ * convert's flags take them ("int8:8", "int4:16", "fp32"). malloc'd,
+ * 16-byte aligned; NULL if the conversion fails. */
+uint8_t *fx_picollama(const fx_model_spec *spec, const char *embedding, const char *attention,
+                      const char *ffn, size_t *size);
+
 /* Number of pieces in the fixture vocabulary. */
 int fx_tokenizer_vocab(void);
 

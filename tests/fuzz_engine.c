@@ -2,13 +2,17 @@
  * libFuzzer target: hostile models, tokenizers, prompts and settings must
  * never crash, hang or read out of bounds (run under ASan and UBSan).
  *
- * Input: uint32 model bytes, uint32 tokenizer bytes, one byte of settings,
- * the model, the tokenizer, then the prompt (the rest). The seed corpus
- * (make_fixture seed) is a valid small model and tokenizer, so mutations
- * explore near-valid files: damaged headers, records, weights (NaN, Inf),
- * and prompts of any bytes.
+ * Input: uint32 model bytes, uint32 tokenizer bytes (0: the model's own),
+ * one byte of settings, the model, the tokenizer, then the prompt (the
+ * rest). The seed corpus (make_fixture fuzz-seed, fuzz-seed-picollama) is a
+ * valid small llama2.c model with its tokenizer and a PicoLlama file with
+ * int4 and int8 tensors and its tokenizer inside, so mutations explore
+ * near-valid files: damaged headers, tensor tables, records, weights and
+ * scales (NaN, Inf), and prompts of any bytes. The settings' top bit also
+ * copies every weight into the pools and sizes the KV cache to the story.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -51,11 +55,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     pl_options options;
     memset(&options, 0, sizeof options);
     options.max_prompt_bytes = plen + 1;
+    if (settings & 0x80) {
+        options.fast_weight_budget = 4096; /* some tensors in each pool */
+        options.large_weight_budget = SIZE_MAX;
+        options.kv_cache_fast = 1;
+        options.max_positions = 1 + ((settings >> 4) & 7);
+    }
+    const void *tokenizer = tsize ? tok : NULL; /* none: the model's own */
     pl_engine *e = NULL;
     pl_error err;
     pl_memory_plan plan;
-    pl_plan_memory(model, msize, tok, tsize, &options, &plan, &err);
-    if (pl_open(&e, model, msize, tok, tsize, &options, &platform, &err) == PL_OK) {
+    pl_plan_memory(model, msize, tokenizer, tsize, &options, &plan, &err);
+    if (pl_open(&e, model, msize, tokenizer, tsize, &options, &platform, &err) == PL_OK) {
         pl_sampling s;
         size_t out = 0;
         s.temperature = (float)(settings & 3) * 0.5f;   /* 0, 0.5, 1, 1.5 */

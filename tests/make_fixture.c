@@ -7,6 +7,7 @@
  *   make_fixture tokenizer OUT [--vocab N] [--nul]
  *   make_fixture corpus OUT [--bytes N] [--seed N]
  *   make_fixture fuzz-seed OUT   (a valid input for tests/fuzz_engine.c)
+ *   make_fixture fuzz-seed-picollama OUT   (the same with a PicoLlama file)
  */
 #include "fixtures.h"
 
@@ -49,10 +50,15 @@ int main(int argc, char **argv) {
     uint8_t *buf;
     if (!strcmp(argv[1], "model")) buf = fx_model(&s, &size);
     else if (!strcmp(argv[1], "tokenizer")) buf = fx_tokenizer(vocab, nul, &size);
-    else if (!strcmp(argv[1], "fuzz-seed")) {
+    else if (!strcmp(argv[1], "fuzz-seed") || !strcmp(argv[1], "fuzz-seed-picollama")) {
         size_t ms, ts;
         s.seq_len = 16;
-        uint8_t *m = fx_model(&s, &ms), *t = fx_tokenizer(s.vocab_size, 1, &ts);
+        int plm = argv[1][9] != '\0';
+        /* a PicoLlama file carries its tokenizer: none follows it */
+        uint8_t *m = plm ? fx_picollama(&s, "int4:8", "int8:8", "int4:16", &ms) : fx_model(&s, &ms);
+        uint8_t *t = plm ? calloc(1, 1) : fx_tokenizer(s.vocab_size, 1, &ts);
+        if (plm) ts = 0;
+        if (!m) return 1;
         const char *prompt = "Once upon a caf\xC3\xA9";
         size = 9 + ms + ts + strlen(prompt);
         buf = malloc(size);

@@ -324,7 +324,181 @@ static void test_stops_on_bos(void) {
     free_blobs(&b);
 }
 
+/* Logits of every position of a fixed token sequence, concatenated. */
+static float *all_logits(pl_engine *e, int positions, int vocab) {
+    float *out = malloc(sizeof(float) * (size_t)positions * (size_t)vocab);
+    for (int pos = 0; pos < positions; pos++) {
+        const float *l = pl_forward(e, (pos * 17 + 3) % vocab, pos);
+        memcpy(out + (size_t)pos * (size_t)vocab, l, sizeof(float) * (size_t)vocab);
+    }
+    return out;
+}
+
+static void test_placement(void) {
+    /* A PicoLlama file with every type; placed in place, all in the fast
+     * pool, all in the large pool, within a budget, and by the board rule:
+     * the same logits bit for bit, two allocations of the planned sizes,
+     * each tensor's copy counted in its pool, traffic by place. */
+    fx_model_spec s = fx_small_spec();
+    s.shared_classifier = 0;
+    size_t size;
+    uint8_t *m = fx_picollama(&s, "int4:8", "int8:8", "int4:16", &size);
+    CHECK(m != NULL);
+    if (!m) return;
+    counting c;
+    pl_platform platform;
+    pl_engine *e;
+    pl_error err;
+    pl_options opt;
+    pl_memory_plan plan;
+    memset(&opt, 0, sizeof opt);
+    platform = counting_platform(&c);
+    CHECK_STATUS(pl_open(&e, m, size, NULL, 0, &opt, &platform, &err), PL_OK, err);
+    const pl_model_info info = *pl_info(e);
+    float *want = all_logits(e, s.seq_len, s.vocab_size);
+    size_t in_place_fast = pl_memory(e)->fast_bytes, in_place_large = pl_memory(e)->large_bytes;
+    pl_close(e);
+    uint64_t matrices = 0; /* every movable tensor: all but the separate embedding */
+    for (int id = 0; id < PL_TENSOR_COUNT; id++)
+        if (id != PL_TENSOR_EMBEDDING) matrices += (info.tensors[id].bytes + 7u) & ~(size_t)7u;
+
+    for (int mode = 0; mode < 4; mode++) {
+        memset(&opt, 0, sizeof opt);
+        if (mode == 0) opt.fast_weight_budget = SIZE_MAX;
+        if (mode == 1) opt.large_weight_budget = SIZE_MAX;
+        if (mode == 2) { /* room for some tensors only, the rest to PSRAM */
+            opt.fast_weight_budget = info.tensors[PL_TENSOR_W1].bytes + 200;
+            opt.large_weight_budget = SIZE_MAX;
+        }
+        if (mode == 3)
+            CHECK_STATUS(pl_auto_place(m, size, NULL, 0, in_place_fast + 6000, 1u << 20, &opt, &err),
+                         PL_OK, err);
+        CHECK_STATUS(pl_plan_memory(m, size, NULL, 0, &opt, &plan, &err), PL_OK, err);
+        platform = counting_platform(&c);
+        CHECK_STATUS(pl_open(&e, m, size, NULL, 0, &opt, &platform, &err), PL_OK, err);
+        if (!e) continue;
+        CHECK_EQ_INT(c.calls, 2);
+        CHECK_EQ_INT(c.sizes[PL_POOL_FAST], plan.fast_bytes);
+        CHECK_EQ_INT(c.sizes[PL_POOL_LARGE], plan.large_bytes);
+        float *got = all_logits(e, s.seq_len, s.vocab_size);
+        CHECK(memcmp(got, want, sizeof(float) * (size_t)s.seq_len * (size_t)s.vocab_size) == 0);
+        free(got);
+        CHECK_EQ_INT(plan.tensor_place[PL_TENSOR_EMBEDDING], PL_PLACE_IN_PLACE); /* one row a token */
+        uint64_t per_token = 0, placed[PL_PLACE_COUNT] = {0, 0, 0};
+        for (int p = 0; p < PL_PLACE_COUNT; p++) per_token += plan.weight_bytes_per_token[p];
+        CHECK_EQ_INT(per_token, pl_model_bytes_per_token(&info));
+        for (int id = 0; id < PL_TENSOR_COUNT; id++)
+            placed[plan.tensor_place[id]] += (info.tensors[id].bytes + 7u) & ~(size_t)7u;
+        if (mode == 0) {
+            CHECK_EQ_INT(placed[PL_PLACE_FAST], matrices);
+            /* each copy starts 8-aligned; the last one's end need not */
+            CHECK(plan.fast_bytes + 7u >= in_place_fast + matrices);
+        }
+        if (mode == 1) {
+            CHECK_EQ_INT(placed[PL_PLACE_LARGE], matrices);
+            CHECK_EQ_INT(plan.fast_bytes, in_place_fast);
+            CHECK(plan.large_bytes + 7u >= in_place_large + matrices);
+        }
+        if (mode == 2 || mode == 3) {
+            /* within the budget, and no tensor left out that would still fit */
+            size_t budget = mode == 2 ? opt.fast_weight_budget : opt.fast_weight_budget;
+            CHECK(placed[PL_PLACE_FAST] <= budget);
+            CHECK(placed[PL_PLACE_FAST] > 0);
+            for (int id = 0; id < PL_TENSOR_COUNT; id++)
+                if (id != PL_TENSOR_EMBEDDING && plan.tensor_place[id] != PL_PLACE_FAST)
+                    CHECK(placed[PL_PLACE_FAST] + ((info.tensors[id].bytes + 7u) & ~(size_t)7u) > budget);
+            CHECK_EQ_INT(placed[PL_PLACE_IN_PLACE], (info.tensors[PL_TENSOR_EMBEDDING].bytes + 7u) & ~(size_t)7u);
+        }
+        if (mode == 3) /* the rule's room: the fast pool within what it was given */
+            CHECK(plan.fast_bytes <= in_place_fast + 6000);
+        /* traffic by place: a story's weight bytes per position are the plan's */
+        collector col;
+        pl_stats st;
+        memset(&col, 0, sizeof col);
+        pl_sampling sm = pl_default_sampling();
+        sm.steps = 8;
+        CHECK_STATUS(pl_generate(e, "", &sm, collect, &col, &st, &err), PL_OK, err);
+        for (int p = 0; p < PL_PLACE_COUNT; p++)
+            CHECK_EQ_INT(st.generate_traffic.weight_bytes[p],
+                         (uint64_t)st.generated_tokens * plan.weight_bytes_per_token[p]);
+        pl_close(e);
+        CHECK_EQ_INT(c.outstanding, 0);
+    }
+    free(want);
+    free(m);
+}
+
+static void test_kv_positions(void) {
+    /* The KV cache sized for fewer positions than the context: smaller,
+     * the same logits, forward refused past it, stories clamped to it, a
+     * prompt longer than it refused; and the cache in the fast pool. */
+    blobs b = make_blobs(fx_small_spec());
+    counting c;
+    pl_platform platform = counting_platform(&c);
+    pl_options opt;
+    pl_engine *full, *e;
+    pl_error err;
+    memset(&opt, 0, sizeof opt);
+    CHECK_STATUS(pl_open(&full, b.model, b.msize, b.tok, b.tsize, &opt, &platform, &err), PL_OK, err);
+    opt.max_positions = 10;
+    opt.kv_cache_fast = 1;
+    CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, &opt, &platform, &err), PL_OK, err);
+    if (full && e) {
+        const pl_memory_plan *p = pl_memory(e);
+        CHECK_EQ_INT(p->kv_positions, 10);
+        CHECK_EQ_INT(p->kv_place, PL_PLACE_FAST);
+        CHECK_EQ_INT(p->kv_cache_bytes, 2 * 2 * 10 * 8 * 4); /* k and v, 2 layers, 10 positions, kv_dim 8 */
+        CHECK_EQ_INT(pl_memory(full)->kv_cache_bytes, 2 * 2 * 32 * 8 * 4);
+        CHECK(p->fast_bytes >= pl_memory(full)->fast_bytes + p->kv_cache_bytes - 32u * 4u);
+        float *a = all_logits(full, 10, 64 < pl_info(e)->vocab_size ? 64 : pl_info(e)->vocab_size);
+        float *bb = all_logits(e, 10, 64 < pl_info(e)->vocab_size ? 64 : pl_info(e)->vocab_size);
+        CHECK(memcmp(a, bb, sizeof(float) * 10 * (size_t)(64 < pl_info(e)->vocab_size ? 64 : pl_info(e)->vocab_size)) == 0);
+        free(a);
+        free(bb);
+        CHECK(pl_forward(e, 5, 9) != NULL);
+        CHECK(pl_forward(e, 5, 10) == NULL);
+        collector col;
+        pl_stats st;
+        memset(&col, 0, sizeof col);
+        pl_sampling sm = pl_default_sampling();
+        sm.steps = 0; /* the whole context: here the cache's 10 */
+        sm.temperature = 0.0f;
+        CHECK_STATUS(pl_generate(e, "", &sm, collect, &col, &st, &err), PL_OK, err);
+        CHECK(st.positions <= 10);
+        CHECK_STATUS(pl_generate(e, "Lily saw a big dog and a cat and the sun and", &sm, collect, &col,
+                                 &st, &err),
+                     PL_ERR_PROMPT_TOO_LONG, err);
+    }
+    pl_close(full);
+    pl_close(e);
+    free_blobs(&b);
+}
+
+static void test_tokenizer_inside(void) {
+    /* A PicoLlama file opens without a tokenizer argument; a llama2.c file
+     * cannot; an explicit tokenizer still takes precedence. */
+    fx_model_spec s = fx_small_spec();
+    size_t size;
+    uint8_t *m = fx_picollama(&s, "int8:8", "int8:8", "int8:8", &size);
+    blobs b = make_blobs(s);
+    counting c;
+    pl_platform platform = counting_platform(&c);
+    pl_engine *e;
+    pl_error err;
+    CHECK_STATUS(pl_open(&e, m, size, NULL, 0, NULL, &platform, &err), PL_OK, err);
+    pl_close(e);
+    CHECK_STATUS(pl_open(&e, m, size, b.tok, b.tsize, NULL, &platform, &err), PL_OK, err);
+    pl_close(e);
+    CHECK_STATUS(pl_open(&e, b.model, b.msize, NULL, 0, NULL, &platform, &err), PL_ERR_ARGUMENT, err);
+    CHECK(strstr(err.message, "no tokenizer inside") != NULL);
+    free(m);
+    free_blobs(&b);
+}
+
 int main(void) {
+    test_placement();
+    test_kv_positions();
+    test_tokenizer_inside();
     test_memory_plan();
     test_alignment();
     test_int8_group_sizes();

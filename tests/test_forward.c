@@ -32,12 +32,22 @@ static ref_weights ref_weights_of(const pl_weights *w) {
     return r;
 }
 
-/* The fp32 model an int8 tensor stands for: q * scale of its group (as
- * runq.c's dequantize), every layer. malloc'd. */
+/* The fp32 model a quantized tensor stands for: q * scale of its group (as
+ * runq.c's dequantize), every layer. llama2.c's int8 is decoded here from
+ * its layout; the row-grouped types through the table's read_row, whose
+ * layouts test_row_grouped_kernels checks independently. malloc'd. */
 static float *dequantized(const pl_tensor *t, int layers) {
     size_t numel = (size_t)t->rows * (size_t)t->cols;
     float *out = malloc(numel * (size_t)layers * sizeof(float));
     for (int l = 0; l < layers; l++) {
+        if (t->type != PL_WTYPE_Q8) {
+            pl_tensor layer = *t;
+            layer.base = pl_tensor_layer(t, l);
+            for (int r = 0; r < t->rows; r++)
+                pl_wtypes[t->type].read_row(out + (size_t)l * numel + (size_t)r * (size_t)t->cols,
+                                            &layer, r);
+            continue;
+        }
         const int8_t *q = (const int8_t *)pl_tensor_layer(t, l);
         const float *sc = (const float *)(const void *)(q + numel);
         for (size_t f = 0; f < numel; f++)
@@ -128,14 +138,24 @@ static void ref_forward(ref_model *m, int token, int pos, double *logits) {
 
 /* ---- tests -------------------------------------------------------------- */
 
+/* The weight types of a PicoLlama conversion (convert's flags), or NULL for
+ * the spec's llama2.c file. */
+static const char *const *picollama_types;
+
 static pl_engine *open_model(const fx_model_spec *s, uint8_t **model, uint8_t **tok) {
     size_t ms, ts;
     pl_engine *e = NULL;
     pl_error err;
     pl_platform platform = pl_host_platform(NULL);
-    *model = fx_model(s, &ms);
-    *tok = fx_tokenizer(s->vocab_size, 0, &ts);
-    if (pl_open(&e, *model, ms, *tok, ts, NULL, &platform, &err) != PL_OK) {
+    if (picollama_types) {
+        *model = fx_picollama(s, picollama_types[0], picollama_types[1], picollama_types[2], &ms);
+        *tok = NULL; /* inside */
+        ts = 0;
+    } else {
+        *model = fx_model(s, &ms);
+        *tok = fx_tokenizer(s->vocab_size, 0, &ts);
+    }
+    if (!*model || pl_open(&e, *model, ms, *tok, ts, NULL, &platform, &err) != PL_OK) {
         fprintf(stderr, "open: %s\n", err.message);
         return NULL;
     }
@@ -159,8 +179,9 @@ static double max_error_of(fx_model_spec s, int transcription) {
     ref_weights rw;
     float *deq[12] = {NULL};
     q8_runq *runq = transcription ? q8_runq_new(&s) : NULL;
-    if (e->weights.wq.type == PL_WTYPE_Q8) {
-        const pl_weights *w = &e->weights;
+    if (e->weights.wq.type != PL_WTYPE_F32 || e->weights.w1.type != PL_WTYPE_F32 ||
+        e->weights.embedding.type != PL_WTYPE_F32) {
+        const pl_weights *w = &e->weights; /* fp32 tensors pass through read_row as they are */
         int L = s.n_layers;
         deq[0] = dequantized(&w->embedding, 1);
         deq[1] = dequantized(&w->wq, L); deq[2] = dequantized(&w->wk, L);
@@ -464,8 +485,149 @@ static void test_int8_straddling_groups(void) {
            "runq.c's arithmetic %.2e (bound %.0e)\n", engine, fitting, runq, tol);
 }
 
+/* ---- PicoLlama files: row-grouped int8 and int4 ------------------------- */
+
+/* The format's int4 layout, as docs/model-format.md states it: value k of
+ * a word at these bits (written out, not computed as the engine does). */
+static const int q4_bit[8] = {12, 8, 28, 24, 4, 0, 20, 16};
+
+static void test_row_grouped_kernels(void) {
+    /* The reference kernels against a transcription of the specification:
+     * per row, groups of gs along it (the last shorter), each group's
+     * integer dot product, then val += (float)dot * w_scale * x_scale in
+     * order; bit for bit. */
+    enum { N = 45, ROWS = 5, GS = 16 };
+    uint32_t seed = 7;
+    float x[N], out[ROWS], want[ROWS];
+    int8_t xq[N], w8[ROWS][48];
+    float xs[3], ws8[ROWS][3];
+    uint32_t wide[PLK_Q8_WIDE_BYTES(N) / 4], w4[ROWS][6];
+    uint16_t ws4[ROWS][3];
+    int bad8 = 0, bad4 = 0;
+    for (int trial = 0; trial < 50; trial++) {
+        memset(w8, 0, sizeof w8);
+        memset(w4, 0, sizeof w4);
+        for (int j = 0; j < N; j++) {
+            seed = seed * 1103515245u + 12345u;
+            x[j] = (float)((int)(seed >> 16) % 2001 - 1000) * 1e-3f;
+        }
+        plk_ref_quantize_q8(xq, xs, wide, x, N, GS);
+        plk_q8_vector v = {xq, xs, wide, N, GS};
+        int8_t vals4[ROWS][N];
+        for (int r = 0; r < ROWS; r++) {
+            for (int j = 0; j < N; j++) {
+                seed = seed * 1103515245u + 12345u;
+                w8[r][j] = (int8_t)(seed >> 24);
+                vals4[r][j] = (int8_t)((int)((seed >> 20) & 15u) - 8);
+                w4[r][j / 8] |= (uint32_t)(vals4[r][j] & 15) << q4_bit[j % 8];
+            }
+            for (int g = 0; g < 3; g++) {
+                ws8[r][g] = (float)(r * 3 + g + 1) * 0.013f;
+                ws4[r][g] = (uint16_t)(0x2000u + 97u * (unsigned)(r * 3 + g)); /* 2^-7 and up */
+            }
+        }
+        plk_ref_matvec_q8_rows(out, &v, &w8[0][0], &ws8[0][0], 0, ROWS);
+        for (int r = 0; r < ROWS; r++) {
+            float val = 0.0f;
+            for (int g = 0; g < 3; g++) {
+                int32_t dot = 0;
+                for (int j = g * GS; j < N && j < (g + 1) * GS; j++) dot += xq[j] * w8[r][j];
+                val += (float)dot * ws8[r][g] * xs[g];
+            }
+            want[r] = val;
+        }
+        bad8 += memcmp(out, want, sizeof out) != 0;
+        plk_ref_matvec_q4(out, &v, (const uint8_t *)&w4[0][0], &ws4[0][0], 0, ROWS);
+        for (int r = 0; r < ROWS; r++) {
+            float val = 0.0f;
+            for (int g = 0; g < 3; g++) {
+                int32_t dot = 0;
+                for (int j = g * GS; j < N && j < (g + 1) * GS; j++) dot += xq[j] * vals4[r][j];
+                /* the half's value: (1 + m / 1024) * 2^(e - 15) for a normal half */
+                int e = (ws4[r][g] >> 10) & 31, m = ws4[r][g] & 1023;
+                float scale = ldexpf(1.0f + (float)m / 1024.0f, e - 15);
+                val += (float)dot * scale * xs[g];
+            }
+            want[r] = val;
+        }
+        bad4 += memcmp(out, want, sizeof out) != 0;
+    }
+    CHECK_EQ_INT(bad8, 0);
+    CHECK_EQ_INT(bad4, 0);
+    /* Half precision: every one of the 65536 halves (NaNs aside) decodes to
+     * the value its fields say. */
+    int bad_half = 0;
+    for (uint32_t h = 0; h < 65536u; h++) {
+        int e = (int)(h >> 10) & 31, m = (int)(h & 1023u);
+        float want_h = e == 31 ? (m ? NAN : INFINITY)
+                       : e == 0 ? ldexpf((float)m, -24) : ldexpf(1.0f + (float)m / 1024.0f, e - 15);
+        if (h & 0x8000u) want_h = -want_h;
+        float got = plk_f16_to_f32((uint16_t)h);
+        if (!(e == 31 && m) && memcmp(&got, &want_h, sizeof got) != 0) bad_half++;
+    }
+    CHECK_EQ_INT(bad_half, 0);
+}
+
+/* Converted files against the exact forward pass of the model their
+ * weights stand for (dequantized), as for llama2.c's int8. */
+static void test_picollama_vs_exact(void) {
+    /* Tolerance: as test_int8_straddling_groups: only the activations'
+     * rounding to int8 remains (the reference uses the file's own int4 or
+     * int8 weights). hidden 44 in groups of 8 and 16 ends each w2 row, and
+     * the activation, in a shorter group. */
+    const double tol = 2e-2;
+    static const char *const mixes[][3] = {
+        {"int8:8", "int8:8", "int8:8"}, {"int4:8", "int4:8", "int4:8"},
+        {"int8:16", "int4:16", "int4:8"}, {"fp32", "int8:4", "int4:16"}};
+    fx_model_spec s = fx_small_spec();
+    s.hidden_dim = 44;
+    s.shared_classifier = 0;
+    for (int i = 0; i < 4; i++) {
+        picollama_types = mixes[i];
+        double err = max_error_of(s, 0);
+        CHECK(err < tol);
+        printf("test_forward: PicoLlama --embedding %s --attention %s --ffn %s vs exact: %.2e (bound %.0e)\n",
+               mixes[i][0], mixes[i][1], mixes[i][2], err, tol);
+        s.shared_classifier = 1;
+    }
+    picollama_types = NULL;
+}
+
+static void test_converted_int8_identical(void) {
+    /* A version-2 file whose groups divide its rows, converted to int8 in
+     * the same groups: the same bytes, the same logits, bit for bit. */
+    fx_model_spec s = fx_small_spec();
+    s.version = 2;
+    s.group_size = 8;
+    s.hidden_dim = 48;
+    static const char *const same[3] = {"int8:8", "int8:8", "int8:8"};
+    uint8_t *m2, *t2, *mp, *tp;
+    pl_engine *e2 = open_model(&s, &m2, &t2);
+    picollama_types = same;
+    pl_engine *ep = open_model(&s, &mp, &tp);
+    picollama_types = NULL;
+    CHECK(e2 && ep);
+    if (e2 && ep) {
+        int differ = 0;
+        CHECK_EQ_INT(pl_info(ep)->format, PL_FORMAT_PICOLLAMA);
+        CHECK_EQ_INT(pl_info(ep)->tensors[PL_TENSOR_W2].type, PL_WTYPE_Q8_ROWS);
+        for (int pos = 0; pos < s.seq_len; pos++) {
+            int token = (pos * 13 + 7) % s.vocab_size;
+            const float *a = pl_forward(e2, token, pos), *b = pl_forward(ep, token, pos);
+            differ += memcmp(a, b, sizeof(float) * (size_t)s.vocab_size) != 0;
+        }
+        CHECK_EQ_INT(differ, 0);
+    }
+    pl_close(e2);
+    pl_close(ep);
+    free(m2); free(t2); free(mp); free(tp);
+}
+
 int main(void) {
     test_kernels();
+    test_row_grouped_kernels();
+    test_picollama_vs_exact();
+    test_converted_int8_identical();
     test_int8_matches_runq();
     test_int8_straddling_groups();
     test_against_reference();

@@ -1,6 +1,7 @@
 /* Checkpoint headers: every format, and every way a header can be wrong. */
 #include "fixtures.h"
 #include "pl_test.h"
+#include "pl_internal.h"
 
 #include <stdlib.h>
 
@@ -166,7 +167,115 @@ static void test_versioned_headers(void) {
     free(q);
 }
 
+/* A copy of a PicoLlama file with one little-endian u32 replaced; the
+ * status pl_plan_memory gives it (header, table and tokenizer inside). */
+static pl_status plm_with(const uint8_t *m, size_t size, size_t at, uint32_t value, size_t new_size,
+                          pl_error *err) {
+    uint8_t *c = malloc(size + 64);
+    pl_memory_plan plan;
+    memcpy(c, m, size);
+    memset(c + size, 0, 64);
+    if (at + 4 <= size) memcpy(c + at, &value, 4);
+    pl_status st = pl_plan_memory(c, new_size, NULL, 0, NULL, &plan, err);
+    free(c);
+    return st;
+}
+
+static uint32_t u32_at(const uint8_t *m, size_t at) {
+    uint32_t v;
+    memcpy(&v, m + at, 4);
+    return v;
+}
+
+static void test_picollama_format(void) {
+    fx_model_spec s = fx_small_spec();
+    s.shared_classifier = 0;
+    size_t size;
+    pl_error err;
+    pl_model_info info;
+    uint8_t *m = fx_picollama(&s, "int4:8", "int8:16", "int4:16", &size);
+    CHECK(m != NULL);
+    if (!m) return;
+    CHECK_STATUS(pl_model_inspect(m, size, &info, &err), PL_OK, err);
+    CHECK_EQ_INT(info.format, PL_FORMAT_PICOLLAMA);
+    CHECK_EQ_INT(info.expected_size, size);
+    CHECK_EQ_INT(info.tensors[PL_TENSOR_EMBEDDING].type, PL_WTYPE_Q4);
+    CHECK_EQ_INT(info.tensors[PL_TENSOR_WQ].type, PL_WTYPE_Q8_ROWS);
+    CHECK_EQ_INT(info.tensors[PL_TENSOR_WQ].group_size, 16);
+    CHECK_EQ_INT(info.tensors[PL_TENSOR_RMS_ATT].type, PL_WTYPE_F32);
+    CHECK_EQ_INT(info.group_size, 8); /* the smallest */
+    CHECK(info.tokenizer_size > 0 && info.tokenizer_offset % PLM_ALIGN == 0);
+    for (int id = 0; id < PL_TENSOR_COUNT; id++) CHECK(info.tensors[id].offset % PLM_ALIGN == 0);
+    /* int4 rows of 16 values in groups of 8: 8 bytes of values and two
+     * 2-byte scales a row */
+    CHECK_EQ_INT(info.tensors[PL_TENSOR_EMBEDDING].bytes, (size_t)s.vocab_size * (8 + 4));
+
+    const size_t entry = PLM_HEADER_BYTES, wq = entry + PLM_ENTRY_BYTES * PL_TENSOR_WQ;
+    const size_t norm = entry + PLM_ENTRY_BYTES * PL_TENSOR_RMS_ATT;
+    const size_t wcls = entry + PLM_ENTRY_BYTES * PL_TENSOR_WCLS;
+    struct { const char *what; size_t at; uint32_t value; pl_status want; } cases[] = {
+        {"version 2", PLM_AT_VERSION, 2, PL_ERR_MODEL_FORMAT},
+        {"unknown flag", PLM_AT_FLAGS, 2, PL_ERR_MODEL_FORMAT},
+        {"tensor count", PLM_AT_TENSOR_COUNT, 11, PL_ERR_MODEL_FORMAT},
+        {"reserved header bytes", 60, 1, PL_ERR_MODEL_FORMAT},
+        {"file bytes too many", PLM_AT_FILE_BYTES, (uint32_t)size + 4, PL_ERR_MODEL_TRUNCATED},
+        {"file bytes too few", PLM_AT_FILE_BYTES, (uint32_t)size - 4, PL_ERR_MODEL_LENGTH},
+        {"dim 0", PLM_AT_CONFIG, 0, PL_ERR_MODEL_DIMENSIONS},
+        {"heads not dividing", PLM_AT_CONFIG + 12, 3, PL_ERR_MODEL_HEADS},
+        {"type 3", wq + PLM_ENTRY_TYPE, (u32_at(m, wq) & 0xffffff00u) | 3u, PL_ERR_MODEL_FORMAT},
+        {"int8 norms", norm + PLM_ENTRY_TYPE, 1u | (16u << 16), PL_ERR_MODEL_FORMAT},
+        {"group 6", wq, (u32_at(m, wq) & 0xffffu) | (6u << 16), PL_ERR_MODEL_FORMAT},
+        {"group 0", wq, u32_at(m, wq) & 0xffffu, PL_ERR_MODEL_FORMAT},
+        {"int4 group 1024", entry + PLM_ENTRY_BYTES * PL_TENSOR_W1, 2u | (1024u << 16), PL_ERR_MODEL_FORMAT},
+        {"fp32 with a group", norm, 8u << 16, PL_ERR_MODEL_FORMAT},
+        {"bytes off by 4", wq + PLM_ENTRY_BYTES_AT, u32_at(m, wq + PLM_ENTRY_BYTES_AT) + 4, PL_ERR_MODEL_FORMAT},
+        {"misaligned offset", wq + PLM_ENTRY_OFFSET, u32_at(m, wq + PLM_ENTRY_OFFSET) + 4, PL_ERR_MODEL_FORMAT},
+        {"offset in the header", wq + PLM_ENTRY_OFFSET, 16, PL_ERR_MODEL_FORMAT},
+        {"offset past the end", wq + PLM_ENTRY_OFFSET, (uint32_t)size & ~15u, PL_ERR_MODEL_TRUNCATED},
+        {"offset near 4 GB", wq + PLM_ENTRY_OFFSET, 0xfffffff0u, PL_ERR_MODEL_TRUNCATED},
+        {"reserved entry bytes", wq + 12, 1, PL_ERR_MODEL_FORMAT},
+        {"tokenizer misaligned", PLM_AT_TOKENIZER, (uint32_t)info.tokenizer_offset + 4, PL_ERR_MODEL_FORMAT},
+        {"tokenizer past the end", PLM_AT_TOKENIZER + 4, (uint32_t)info.tokenizer_size + 16, PL_ERR_MODEL_FORMAT},
+        {"tokenizer offset near 4 GB", PLM_AT_TOKENIZER, 0xfffffff0u, PL_ERR_MODEL_FORMAT},
+        {"tokenizer cut short", PLM_AT_TOKENIZER + 4, (uint32_t)info.tokenizer_size - 8, PL_ERR_TOKENIZER_TRUNCATED},
+        {"no tokenizer inside", PLM_AT_TOKENIZER + 4, 0, PL_ERR_MODEL_FORMAT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        pl_status got = plm_with(m, size, cases[i].at, cases[i].value, size, &err);
+        if (got != cases[i].want)
+            printf("test_model: PicoLlama %s: %s (%s), want %s\n", cases[i].what, pl_status_name(got),
+                   err.message, pl_status_name(cases[i].want));
+        CHECK_EQ_INT(got, cases[i].want);
+    }
+    /* no tokenizer at all (offset and size 0): valid, but nothing to run with */
+    {
+        uint8_t *c = malloc(size);
+        pl_memory_plan plan;
+        memcpy(c, m, size);
+        memset(c + PLM_AT_TOKENIZER, 0, 8);
+        CHECK_STATUS(pl_model_inspect(c, size, &info, &err), PL_OK, err);
+        CHECK_STATUS(pl_plan_memory(c, size, NULL, 0, NULL, &plan, &err), PL_ERR_ARGUMENT, err);
+        free(c);
+    }
+    /* every truncation of the file is refused, never read past */
+    int wrong = 0;
+    for (size_t n = 0; n < size; n += n < 300 ? 1 : 97)
+        wrong += plm_with(m, size, 0, u32_at(m, 0), n, &err) == PL_OK;
+    CHECK_EQ_INT(wrong, 0);
+    /* a shared classifier's entry must be empty */
+    s.shared_classifier = 1;
+    free(m);
+    m = fx_picollama(&s, "int8:8", "int8:8", "int8:8", &size);
+    CHECK(m != NULL);
+    if (m) {
+        CHECK_STATUS(plm_with(m, size, wcls + PLM_ENTRY_OFFSET, 256, size, &err), PL_ERR_MODEL_FORMAT, err);
+        CHECK_STATUS(plm_with(m, size, 0, u32_at(m, 0), size, &err), PL_OK, err);
+    }
+    free(m);
+}
+
 int main(void) {
+    test_picollama_format();
     test_valid_formats();
     test_counts();
     test_bad_headers();

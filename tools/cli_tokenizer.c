@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 #include "host_platform.h"
+#include "tokenizer_writer.h"
 #include "tool_tokenizer.h"
 
 #include <stdio.h>
@@ -41,7 +42,7 @@ int pl_cmd_tokenizer(int argc, char **argv) {
         pl_tool_tokenizer_close(&t);
         return PL_EXIT_NOINPUT;
     }
-    rc = pl_tool_tokenizer_write(f, &t, n, format);
+    rc = pl_tokenizer_write(f, &t.tok, n, format);
     if (fclose(f) != 0) rc = -1;
     rc = rc == 0 ? 0 : PL_EXIT_NOINPUT;
     if (rc == 0) fprintf(stderr, "tokenizer: %d entries written to %s (%s)\n", n, out, format);

@@ -5,7 +5,7 @@
 #include "convert.h"
 
 #include "pl_internal.h"
-#include "tool_tokenizer.h"
+#include "tokenizer_writer.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -242,27 +242,28 @@ pl_status pl_convert_model(FILE *out, const void *model, size_t model_size, cons
     if (!tokenizer && tokenizer_size == 0) {
         put(&w, (const uint8_t *)model + m.tokenizer_offset, m.tokenizer_size);
     } else {
-        pl_tool_tokenizer t;
+        pl_tokenizer t;
         pl_arena fast = {NULL, 0}, large = {NULL, 0};
+        void *fast_mem, *large_mem;
         memset(&t, 0, sizeof t);
-        if ((st = pl_tokenizer_scan(&t.tok, tokenizer, tokenizer_size, m.vocab_size, err)) != PL_OK)
+        if ((st = pl_tokenizer_scan(&t, tokenizer, tokenizer_size, m.vocab_size, err)) != PL_OK)
             return st;
-        pl_tokenizer_layout(&t.tok, &fast, &large);
-        t.fast = calloc(1, (size_t)fast.used + 8);
-        t.large = calloc(1, (size_t)large.used + 8);
-        if (!t.fast || !t.large) {
-            free(t.fast);
-            free(t.large);
+        pl_tokenizer_layout(&t, &fast, &large);
+        fast_mem = calloc(1, (size_t)fast.used + 8);
+        large_mem = calloc(1, (size_t)large.used + 8);
+        if (!fast_mem || !large_mem) {
+            free(fast_mem);
+            free(large_mem);
             return pl_fail(err, PL_ERR_NO_MEMORY, "out of memory");
         }
-        fast.base = t.fast;
-        large.base = t.large;
+        fast.base = fast_mem;
+        large.base = large_mem;
         fast.used = large.used = 0;
-        pl_tokenizer_layout(&t.tok, &fast, &large);
-        pl_tokenizer_index(&t.tok);
-        if (pl_tool_tokenizer_write(out, &t, m.vocab_size, "indexed") != 0) w.failed = 1;
-        free(t.fast);
-        free(t.large);
+        pl_tokenizer_layout(&t, &fast, &large);
+        pl_tokenizer_index(&t);
+        if (pl_tokenizer_write(out, &t, t.vocab_size, "indexed") != 0) w.failed = 1;
+        free(fast_mem);
+        free(large_mem);
     }
     tok_bytes = (uint32_t)ftell(out) - tok_offset;
     long file_bytes = ftell(out);

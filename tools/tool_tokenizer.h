@@ -6,8 +6,6 @@
 #define PL_TOOL_TOKENIZER_H
 
 #include "host_platform.h"
-
-#include <stdio.h>
 #include "pl_internal.h"
 
 typedef struct {
@@ -27,9 +25,5 @@ void pl_tool_tokenizer_close(pl_tool_tokenizer *t);
 /* BOS + run.c's encoding of text into out (capacity strlen(text) + 3);
  * returns the count, or -1 with err set. */
 int pl_tool_encode(pl_tool_tokenizer *t, const char *text, int *out, pl_error *err);
-
-/* Writes the first n entries as format "indexed", "tokenizer0" or "plain"
- * (see `picollama tokenizer`); 0, or -1 on a write error. */
-int pl_tool_tokenizer_write(FILE *f, const pl_tool_tokenizer *t, int n, const char *format);
 
 #endif
