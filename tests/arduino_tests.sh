@@ -37,7 +37,7 @@ for variant in SpeakMeAStory SpeakMeAStory-long; do
     ARDUINO_SPEECH_LOG="$d/spoken" "$A/$variant" 1 > /dev/null 2> "$d/speak.err" \
         || bad "$variant: $(cat "$d/speak.err")"
     if [ "$variant" = SpeakMeAStory ]; then cp "$d/cli" "$d/want"; else
-        "$P" "$A/long/model.bin" -z "$A/long/tokenizer.bin" -s $SEED -t 0.8 -p 0.9 -n 0 > "$d/want" 2>/dev/null
+        "$P" "$A/long/model.plm" -s $SEED -t 0.8 -p 0.9 -n 0 > "$d/want" 2>/dev/null
     fi
     printf '\n' >> "$d/spoken"
     if cmp -s "$d/spoken" "$d/want"; then ok; else bad "$variant speaks the whole story"; fi

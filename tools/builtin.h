@@ -1,4 +1,5 @@
-/* The built-in story model: src/models/stories_*.h, compiled into the CLI. */
+/* The built-in story model: src/models/stories_model.h (a PicoLlama file,
+ * its tokenizer inside), compiled into the CLI. */
 #ifndef PL_BUILTIN_H
 #define PL_BUILTIN_H
 

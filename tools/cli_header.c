@@ -59,7 +59,7 @@ int pl_cmd_header(int argc, char **argv) {
             (unsigned long)f.size);
     fprintf(o, "#pragma once\n#include <stddef.h>\n#include <stdint.h>\n\n");
     fprintf(o, "/* The file's bytes as little-endian 32-bit words: 4-byte aligned, so the\n"
-               " * engine reads fp32 weights in place. Pass %s and %s_len. */\n", name, name);
+               " * engine reads every tensor in place. Pass %s and %s_len. */\n", name, name);
     fprintf(o, "static const uint32_t %s[%lu] = {\n", name, (unsigned long)(words ? words : 1));
     for (size_t w = 0; w < words; w++) {
         uint32_t v = 0;

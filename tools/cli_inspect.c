@@ -91,8 +91,8 @@ int pl_cmd_inspect(int argc, char **argv) {
         printf("file bytes:   model %lu (its tokenizer inside: %lu)\n", (unsigned long)model.size,
                (unsigned long)info.tokenizer_size);
     print_tensors(&info, &plan);
-    printf("placement:    --place %s --kv %s, KV cache for %d positions\n", a.place, a.kv,
-           plan.kv_positions);
+    printf("placement:    --place %s: weights as above; KV cache for %d positions in %s\n", a.place,
+           plan.kv_positions, place_name(plan.kv_place));
     printf("weights read per token: %llu bytes: flash %llu, PSRAM %llu, SRAM %llu\n",
            (unsigned long long)(read[0] + read[1] + read[2]), (unsigned long long)read[0],
            (unsigned long long)read[1], (unsigned long long)read[2]);
@@ -104,8 +104,7 @@ int pl_cmd_inspect(int argc, char **argv) {
            (unsigned long)plan.large_bytes, plan.kv_place == PL_PLACE_LARGE ? "KV cache, " : "",
            (unsigned long)plan.weight_bytes[PL_PLACE_LARGE], (unsigned long)plan.tokenizer_bytes,
            (unsigned long)plan.prompt_bytes, PL_DEFAULT_PROMPT_BYTES);
-    printf("KV cache:     %lu bytes in %s\n", (unsigned long)plan.kv_cache_bytes,
-           place_name(plan.kv_place));
+    printf("KV cache:     %lu bytes\n", (unsigned long)plan.kv_cache_bytes);
     printf("RP2350 budget:\n");
     printf("  flash %llu of %lu bytes (keeping %lu for code): %s\n", flash, PL_BOARD_FLASH_BYTES,
            PL_BOARD_FLASH_RESERVE, verdict(flash, PL_BOARD_FLASH_BYTES - PL_BOARD_FLASH_RESERVE));
@@ -120,12 +119,12 @@ int pl_cmd_inspect(int argc, char **argv) {
     uint64_t kv_psram = plan.kv_place == PL_PLACE_LARGE ? kv_read + kv_written : 0;
     double flash_ms = ms_at(read[0], PL_BOARD_FLASH_BYTES_PER_MS);
     double psram_ms = ms_at(read[1] + kv_psram, PL_BOARD_PSRAM_BYTES_PER_MS);
-    printf("  bus time per token: %.1f ms = %llu B flash / %.1f MB/s + %llu B PSRAM (weights, KV cache at position %d) / %.1f MB/s;\n"
+    printf("  bus time per token: %.1f ms = %llu B flash / %.1f MB/s + %llu B PSRAM (weights, KV cache at the last position, %d) / %.1f MB/s;\n"
            "  SRAM costs only instructions, which `make bench-m33` counts on the emulated M33\n",
            flash_ms + psram_ms, (unsigned long long)read[0], PL_BOARD_FLASH_BYTES_PER_MS / 1e3,
            (unsigned long long)(read[1] + kv_psram), plan.kv_positions - 1,
            PL_BOARD_PSRAM_BYTES_PER_MS / 1e3);
-    if (plan.copy_ticks == 0 && (plan.weight_bytes[1] || plan.weight_bytes[2]))
+    if (plan.weight_bytes[1] || plan.weight_bytes[2])
         printf("  copying %lu bytes of weights at open: about %.0f ms from flash\n",
                (unsigned long)(plan.weight_bytes[1] + plan.weight_bytes[2]),
                ms_at(plan.weight_bytes[1] + plan.weight_bytes[2], PL_BOARD_FLASH_BYTES_PER_MS));

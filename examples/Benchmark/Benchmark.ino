@@ -1,7 +1,6 @@
 // Benchmark: tells a greedy story and prints how fast and how much memory.
 #include <PicoLlama.h>
 #include <models/stories_model.h>
-#include <models/stories_tokenizer.h>
 
 PicoLlama llama;
 
@@ -12,7 +11,7 @@ void setup() {
   while (!Serial) {
     delay(10);
   }
-  if (!llama.setModel(stories_model, stories_model_len, stories_tokenizer, stories_tokenizer_len)) {
+  if (!llama.setModel(stories_model, stories_model_len)) {
     Serial.printf("PicoLlama: %s\n", llama.errorMessage());
     return;
   }

@@ -9,7 +9,6 @@
 #include <PicoLlama.h>
 #include <libespeak-ng/voice/en.h>
 #include <models/stories_model.h>
-#include <models/stories_tokenizer.h>
 
 PWMAudio audio(4);
 BackgroundAudioSpeech speech(audio);
@@ -43,7 +42,7 @@ void setup() {
   speech.setVoice(voice_en);
   speech.begin();
   speech.setRate(80);  // after begin(): begin() sets the voice's defaults
-  llama.setModel(stories_model, stories_model_len, stories_tokenizer, stories_tokenizer_len);
+  llama.setModel(stories_model, stories_model_len);
   llama.setOutputCB(speakPiece);
   llama.setSeed(rp2040.hwrand32());
   llama.setTemperature(0.8f);

@@ -3,7 +3,6 @@
 #include <Keyboard.h>
 #include <PicoLlama.h>
 #include <models/stories_model.h>
-#include <models/stories_tokenizer.h>
 
 PicoLlama llama;
 
@@ -17,7 +16,7 @@ static void typePiece(const char *piece) {
 
 void setup() {
   Keyboard.begin();
-  llama.setModel(stories_model, stories_model_len, stories_tokenizer, stories_tokenizer_len);
+  llama.setModel(stories_model, stories_model_len);
   llama.setOutputCB(typePiece);
   llama.setTemperature(0.8f);
   llama.setTopP(0.9f);

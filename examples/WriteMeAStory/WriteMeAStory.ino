@@ -2,7 +2,6 @@
 // you send (the prompt). Board: an RP2350 with PSRAM (Tools > PSRAM Size).
 #include <PicoLlama.h>
 #include <models/stories_model.h>
-#include <models/stories_tokenizer.h>
 
 PicoLlama llama;
 static char prompt[256];
@@ -22,7 +21,7 @@ void setup() {
   while (!Serial) {
     delay(10);
   }
-  if (!llama.setModel(stories_model, stories_model_len, stories_tokenizer, stories_tokenizer_len)) {
+  if (!llama.setModel(stories_model, stories_model_len)) {
     Serial.printf("PicoLlama: %s\n", llama.errorMessage());
     return;
   }

@@ -155,12 +155,12 @@ PL_HOT void plk_ref_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const 
             for (int i = 0; i < len; i++) q[j0 + i] = 0;
         } else {
             for (int i = 0; i < len; i++) {
-                /* |r| <= 127 for finite values; a NaN (a NaN or infinite
-                 * activation from a hostile model) becomes 0, as runq.c's
-                 * conversion gives on the machines it runs on, instead of
-                 * an undefined conversion. */
-                float r = roundf(xg[i] / scale);
-                q[j0 + i] = (int8_t)(fabsf(r) <= 127.0f ? (int32_t)r : 0);
+                /* |r| <= 127 for finite values, so the clamp changes
+                 * nothing there; it turns a NaN (from a NaN or infinite
+                 * activation of a hostile model) into -127 instead of an
+                 * undefined conversion. Two VMAXNM/VMINNM on the M33. */
+                float r = fminf(fmaxf(roundf(xg[i] / scale), -127.0f), 127.0f);
+                q[j0 + i] = (int8_t)(int32_t)r;
             }
         }
     }

@@ -1,10 +1,13 @@
 #!/bin/sh
-# make bench-m33: per-position M33 instructions, weight and PSRAM traffic,
-# memory in use, and a modeled RP2350 time per token, for stories260K
-# (../shared), the built-in model, and a model with the original
-# PicoLlama's 14 MB architecture (seeded random weights: the speed does not
-# depend on them).
+# make bench-m33: per-position M33 instructions, the bytes read from each
+# memory (flash, PSRAM, SRAM) for weights and KV cache, memory in use, and a
+# modeled RP2350 time per token, for stories260K (../shared), the built-in
+# model, and a model with the original PicoLlama's 14 MB architecture
+# (seeded random weights: the speed does not depend on them). Cases read
+# their weights in place from flash unless their name says otherwise.
 ROOT=../..
+# how the shipped built-in model is made (Makefile: make models)
+SHIPPED_FLAGS=$(sed -n 's/^SHIPPED_FORMAT *:= *//p' $ROOT/Makefile)
 B=$ROOT/build
 SHARED=${PICOLLAMA_SHARED:-$ROOT/../shared}
 d=$(mktemp -d)
@@ -12,9 +15,10 @@ trap 'rm -rf "$d"' EXIT
 FLAGS=${FLAGS:-'-t 0 -n 64 -i "Once upon a time"'}
 
 summary=""
-run() { # run CASE DESCRIPTION MODEL TOKENIZER
-    echo "== $1: $2: $(basename "$3"), flags: $FLAGS"
-    eval "PICOLLAMA_M33_BENCH=1 $B/picollama-m33 \"$3\" -z \"$4\" $FLAGS" > "$d/out" 2> "$d/err" \
+run() { # run CASE DESCRIPTION MODEL TOKENIZER|- [MORE FLAGS]
+    z=""; [ "$4" != "-" ] && z="-z \"$4\""
+    echo "== $1: $2: $(basename "$3"), flags: $FLAGS $5"
+    eval "PICOLLAMA_M33_BENCH=1 $B/picollama-m33 \"$3\" $z $FLAGS $5" > "$d/out" 2> "$d/err" \
         || { cat "$d/err"; exit 1; }
     grep '^m33:' "$d/err"
     # the generate phase's figures, for the summary lines at the end
@@ -34,6 +38,8 @@ if [ -f "$SHARED/data/models/stories260K.bin" ]; then
     run stories260K "fp32" "$SHARED/data/models/stories260K.bin" "$SHARED/data/models/tok512.bin"
     run stories260K-q8 "int8, karpathy's file (group 32, hidden 172: w2's groups straddle rows)" \
         "$SHARED/data/models/stories260K_q80.bin" "$SHARED/data/models/tok512.bin"
+    run stories260K-q8-sram "the same, weights and KV cache (for the story's 64 positions) in SRAM" \
+        "$SHARED/data/models/stories260K_q80.bin" "$SHARED/data/models/tok512.bin" "--place sram --kv sram"
 else
     echo "== stories260K: SKIPPED (no $SHARED/data/models)"
 fi
@@ -41,6 +47,11 @@ run builtin "the built-in model, fp32" "$ROOT/models/stories.bin" "$ROOT/models/
 $B/picollama quantize "$ROOT/models/stories.bin" "$d/stories-q8.bin" 2>/dev/null
 run builtin-q8 "the built-in model in int8 (picollama quantize's default: group 32)" \
     "$d/stories-q8.bin" "$ROOT/models/stories-tok.bin"
+# shellcheck disable=SC2086
+$B/picollama convert "$ROOT/models/stories.bin" "$d/stories-shipped.bin" -z "$ROOT/models/stories-tok.bin" \
+    $SHIPPED_FLAGS 2>/dev/null
+run builtin-shipped "the built-in model as shipped ($SHIPPED_FLAGS), placed as the Arduino class places it" \
+    "$d/stories-shipped.bin" - "--place auto"
 $B/tests/make_fixture model "$d/orig14mb.bin" --dim 96 --hidden 256 --layers 5 --heads 6 \
     --kv-heads 6 --vocab 32000 --seq-len 256 --seed 1
 $B/tests/make_fixture tokenizer "$d/tok32000.bin" --vocab 32000
@@ -49,4 +60,8 @@ run 14mb "the original PicoLlama's architecture (dim 96, hidden 256, 5 layers, 6
 $B/tests/make_fixture model "$d/orig14mb-q8.bin" --dim 96 --hidden 256 --layers 5 --heads 6 \
     --kv-heads 6 --vocab 32000 --seq-len 256 --seed 1 --version 2 --group-size 32
 run 14mb-q8 "the same architecture in int8, group 32, random weights" "$d/orig14mb-q8.bin" "$d/tok32000.bin"
+$B/picollama convert "$d/orig14mb.bin" "$d/orig14mb-fast.bin" -z "$d/tok32000.bin" \
+    --embedding int4 --attention int8 --ffn int8 2>/dev/null
+run 14mb-fastest "the same: int8 layers, int4 embedding and classifier (groups of 32), placed by the Arduino class's rule" \
+    "$d/orig14mb-fast.bin" - "--place auto"
 printf '%s' "$summary"

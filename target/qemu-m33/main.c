@@ -6,9 +6,10 @@
  * byte in a prompt intact):
  *   [--blobs MODEL_BYTES TOKENIZER_BYTES] [--bench] MODEL [run.c flags]
  * With --blobs the model sits at the start of the BLOBS region and the
- * tokenizer after it (16-byte aligned), placed there by QEMU's loader device;
- * without, the image tells a story with the model linked into it as a const
- * array, as an Arduino sketch includes one. stdout is exactly what the host's
+ * tokenizer after it (16-byte aligned; none for a PicoLlama file's own),
+ * placed there by QEMU's loader device; without, the image tells a story
+ * with the model linked into it as a const array (a PicoLlama file, its
+ * tokenizer inside), as an Arduino sketch includes one. stdout is exactly what the host's
  * `picollama` prints for the same arguments: the same code prints it.
  */
 #include <stdio.h>
@@ -20,7 +21,6 @@
 #include "semihosting.h"
 
 #include "builtin_model.h"
-#include "builtin_tokenizer.h"
 
 extern uint8_t __blobs_start, __blobs_end, __sram_budget;
 
@@ -142,8 +142,8 @@ int main(void) {
     first = 1; /* args[0] is the image name */
     blobs.model = builtin_model;
     blobs.model_size = builtin_model_len;
-    blobs.tokenizer = builtin_tokenizer;
-    blobs.tokenizer_size = builtin_tokenizer_len;
+    blobs.tokenizer = NULL; /* inside the model */
+    blobs.tokenizer_size = 0;
     while (first < argc && args[first][0] == '-' && args[first][1] == '-') {
         if (!strcmp(args[first], "--kernel-test") || !strcmp(args[first], "--kernel-bench")) {
             rc = args[first][9] == 't' ? m33_kernel_test() : m33_kernel_bench();

@@ -12,11 +12,13 @@ SUITE=m33
 . $ROOT/tests/testlib.sh
 
 # same_as_host DESCRIPTION MODEL TOKENIZER FLAGS...: stdout and exit status
+# (TOKENIZER "-": none, the model's own)
 same_as_host() {
     what=$1; shift
     model=$1; tok=$2; shift 2
-    "$P" "$model" -z "$tok" "$@" > "$d/host" 2>/dev/null; want=$?
-    "$M33" "$model" -z "$tok" "$@" > "$d/m33" 2> "$d/m33.err"; got=$?
+    if [ "$tok" = "-" ]; then set -- "$@"; else set -- -z "$tok" "$@"; fi
+    "$P" "$model" "$@" > "$d/host" 2>/dev/null; want=$?
+    "$M33" "$model" "$@" > "$d/m33" 2> "$d/m33.err"; got=$?
     if [ "$want" -ne "$got" ]; then
         bad "$what: exit $got on the M33, $want on the host"; head -3 "$d/m33.err"
     elif ! cmp -s "$d/host" "$d/m33"; then
@@ -34,8 +36,8 @@ for flags in "-t 0 -n 40" "-s 7 -n 48 -i Once%20upon%20a%20time" "-s 99 -p 0.5 -
     qemu-system-arm $QEMU_ARGS -kernel $B/m33/picollama-m33.elf -append "builtin $flags" > "$d/m33" 2> "$d/m33.err"
     rc=$?
     case "$flags" in
-        *-i*) "$P" $B/m33/builtin_model.bin -z $B/m33/builtin_tokenizer.bin -s 7 -n 48 -i "Once upon a time" > "$d/host" 2>/dev/null ;;
-        *) eval "\"$P\" $B/m33/builtin_model.bin -z $B/m33/builtin_tokenizer.bin $host_flags" > "$d/host" 2>/dev/null ;;
+        *-i*) "$P" $B/m33/builtin_model.bin -s 7 -n 48 -i "Once upon a time" > "$d/host" 2>/dev/null ;;
+        *) eval "\"$P\" $B/m33/builtin_model.bin $host_flags" > "$d/host" 2>/dev/null ;;
     esac
     if [ $rc -eq 0 ] && cmp -s "$d/host" "$d/m33"; then ok; else bad "built-in model ($flags): exit $rc"; head -3 "$d/m33.err"; fi
 done
@@ -85,6 +87,30 @@ for pair in $sweep; do
     done
 done
 
+# PicoLlama files (`picollama convert`, the tokenizer inside, no -z): int4
+# and row-grouped int8 with short last groups, the built-in model as
+# shipped, each read in place and copied to SRAM or PSRAM, the KV cache in
+# either: the host's stories.
+"$P" convert "$d/q8.bin" "$d/plm-mix.bin" -z "$d/tok.bin" --embedding int4:8 --attention int8:4 --ffn int4:16 2>/dev/null
+"$P" convert "$d/gqa.bin" "$d/plm-q4.bin" -z "$d/tok.bin" --embedding int4 --attention int4 --ffn int4 2>/dev/null
+"$P" convert "$d/q8fast.bin" "$d/plm-q8.bin" -z "$d/tok.bin" --embedding int8 --attention int8 --ffn int8 2>/dev/null
+"$P" convert "$ROOT/models/stories.bin" "$d/plm-builtin.bin" -z "$ROOT/models/stories-tok.bin" \
+    --embedding int4 --attention int4 --ffn int4 2>/dev/null
+for model in plm-mix plm-q4 plm-q8 plm-builtin; do
+    same_as_host "$model greedy" "$d/$model.bin" - -t 0 -n 48
+    for seed in 1 2 3; do
+        same_as_host "$model -s $seed" "$d/$model.bin" - -t 0.9 -s $seed -n 48 -i "Once upon"
+    done
+    for place in sram psram auto; do
+        same_as_host "$model --place $place" "$d/$model.bin" - -t 0.8 -s 9 -n 40 --place $place
+    done
+    same_as_host "$model --kv sram" "$d/$model.bin" - -t 0.8 -s 9 -n 40 --kv sram
+done
+# A version-2 file converted to int8 in its own groups tells its story.
+"$M33" "$d/q8fast.bin" -z "$d/tok.bin" -s 4 -n 48 > "$d/v2" 2>/dev/null
+"$M33" "$d/plm-q8.bin" -s 4 -n 48 > "$d/plm" 2>/dev/null
+if cmp -s "$d/v2" "$d/plm"; then ok; else bad "converted int8 file: not the version-2 file's story"; fi
+
 # 3. Bad input: the image's status comes back as the exit status.
 size=$(wc -c < "$d/m0.bin")
 head -c $((size - 4)) "$d/m0.bin" > "$d/trunc.bin"
@@ -93,6 +119,8 @@ $FX model "$d/short.bin" --seq-len 4
 same_as_host "prompt longer than the context (status 11)" "$d/short.bin" "$d/tok.bin" -i "a b c d e f"
 same_as_host "unknown flag (status 64)" "$d/m0.bin" "$d/tok.bin" -q 1
 same_as_host "negative temperature (status 64)" "$d/m0.bin" "$d/tok.bin" -t -1
+same_as_host "unknown placement (status 64)" "$d/m0.bin" "$d/tok.bin" --place rom
+same_as_host "a llama2.c model without a tokenizer file (status 66)" "$d/m0.bin" "$d/none.bin"
 "$M33" "$d/missing.bin" -z "$d/tok.bin" > /dev/null 2>&1
 if [ $? -eq 66 ]; then ok; else bad "missing model file (status 66)"; fi
 # 4. Every optimized kernel against its reference on random shapes, in the

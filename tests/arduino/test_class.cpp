@@ -1,7 +1,8 @@
 /*
  * The PicoLlama class on the stand-in: errors reported, not panics; the
  * original three-argument setModel; stopping from the callback; a seed
- * repeats a story; statistics filled in.
+ * repeats a story; statistics filled in; PicoLlama files with the
+ * tokenizer inside, every placement, and the SRAM budget enforced.
  */
 #include "Arduino.h"
 #include "PicoLlama.h"
@@ -94,6 +95,54 @@ int main() {
         reset();
         CHECK(a.generate("", 5));
         CHECK_EQ_INT(a.error(), PL_OK);
+    }
+    {
+        /* A PicoLlama file: setModel(model, len), its tokenizer inside.
+         * Every placement tells the same story; auto copies the weights
+         * into SRAM and PSRAM within the budget; a budget too small is a
+         * clear error. */
+        size_t psize;
+        fx_model_spec ps = fx_small_spec();
+        ps.shared_classifier = 0;
+        uint8_t *plm = fx_picollama(&ps, "int4:8", "int8:8", "int4:16", &psize);
+        CHECK(plm != NULL);
+        std::string stories[4];
+        static const PicoLlama::Placement places[4] = {PicoLlama::PlaceFlash, PicoLlama::PlaceAuto,
+                                                       PicoLlama::PlacePSRAM, PicoLlama::PlaceSRAM};
+        size_t sram[4], psram[4];
+        for (int i = 0; i < 4 && plm; i++) {
+            PicoLlama p;
+            current = &p;
+            p.setPlacement(places[i]);
+            CHECK(p.setModel(plm, psize));
+            p.setOutputCB(collect);
+            p.setSeed(11);
+            reset();
+            CHECK(p.generate("Once upon a time", 24));
+            stories[i] = story;
+            sram[i] = p.sramBytes();
+            psram[i] = p.psramBytes();
+            CHECK(p.copyMs() >= 0.0f);
+        }
+        for (int i = 1; i < 4; i++) CHECK(stories[i] == stories[0]);
+        CHECK(sram[1] > sram[0]);  /* auto: weights (and the KV cache) into SRAM */
+        CHECK(psram[2] > psram[0]); /* PSRAM: the weights there */
+        CHECK(sram[3] > sram[0] && sram[3] >= sram[1] - 4096u);
+        /* A board whose heap cannot hold the engine's buffers: refused with
+         * the sizes, before anything is allocated. */
+        setenv("ARDUINO_SRAM_FREE", "26000", 1);
+        {
+            PicoLlama p;
+            p.setPlacement(PicoLlama::PlaceSRAM);
+            CHECK(!p.setModel(plm, psize));
+            CHECK_EQ_INT(p.error(), PL_ERR_NO_MEMORY);
+            CHECK(strstr(p.errorMessage(), "SRAM") != NULL);
+            p.setPlacement(PicoLlama::PlaceAuto); /* auto fits what it is given */
+            CHECK(p.setModel(plm, psize));
+            CHECK(p.sramBytes() <= 26000u - PICOLLAMA_SRAM_KEEP);
+        }
+        unsetenv("ARDUINO_SRAM_FREE");
+        free(plm);
     }
     free(model);
     free(tok);
