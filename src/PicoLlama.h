@@ -220,6 +220,8 @@ public:
     size_t sramBytes() const { return engine_ ? pl_memory(engine_)->fast_bytes : 0; }
     size_t psramBytes() const { return engine_ ? pl_memory(engine_)->large_bytes : 0; }
     const pl_model_info *modelInfo() const { return engine_ ? pl_info(engine_) : 0; }
+    /* Every pool's parts and each tensor's place (NULL before setModel). */
+    const pl_memory_plan *memoryPlan() const { return engine_ ? pl_memory(engine_) : 0; }
 
 private:
     static int onPiece(void *user, const char *piece) {

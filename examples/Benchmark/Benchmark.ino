@@ -1,4 +1,5 @@
-// Benchmark: tells a greedy story and prints how fast and how much memory.
+// Benchmark: tells a greedy story and prints how fast, how much memory,
+// and where the weights were placed (the class's rule: SRAM, then PSRAM).
 #include <PicoLlama.h>
 #include <models/stories_model.h>
 
@@ -22,6 +23,10 @@ void setup() {
                 m->hidden_dim, m->n_layers, m->n_heads, m->vocab_size, m->seq_len);
   Serial.printf("memory: SRAM (fast pool) %u bytes, PSRAM (large pool) %u bytes\n",
                 (unsigned)llama.sramBytes(), (unsigned)llama.psramBytes());
+  const pl_memory_plan *p = llama.memoryPlan();
+  Serial.printf("weights: %u bytes in flash, %u copied to PSRAM, %u to SRAM in %.1f ms\n",
+                (unsigned)p->weight_bytes[PL_PLACE_IN_PLACE], (unsigned)p->weight_bytes[PL_PLACE_LARGE],
+                (unsigned)p->weight_bytes[PL_PLACE_FAST], (double)llama.copyMs());
 }
 
 void loop() {
