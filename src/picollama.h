@@ -1,15 +1,17 @@
 /*
  * PicoLlama: Llama-2-architecture language models on an RP2350 (and on a PC).
  *
- * The whole C API. The engine reads a llama2.c checkpoint and tokenizer in
- * place (a const array in flash on the board, a mapped file on a PC), never
- * copies a weight, and allocates everything it writes once, at open, through
- * the platform's allocator hooks in two pools:
+ * The whole C API. The engine reads a llama2.c checkpoint and tokenizer, or
+ * a PicoLlama model file with its tokenizer inside, in place (a const array
+ * in flash on the board, a mapped file on a PC), and allocates everything
+ * it writes once, at open, through the platform's allocator hooks in two
+ * pools:
  *   - PL_POOL_FAST:  per-token vectors, logits, sampler index (SRAM on the board)
  *   - PL_POOL_LARGE: KV cache, tokenizer index, prompt scratch (PSRAM on the board)
- * pl_plan_memory() tells how many bytes each pool needs before anything is
- * allocated. Nothing is allocated per token. Weights may be copied once, at
- * open, into either pool when that is faster (pl_options).
+ * Weights stay in place unless the options copy some, once, at open, into
+ * either pool, where they read faster (pl_options, pl_auto_place).
+ * pl_plan_memory() tells how many bytes each pool needs and where each
+ * tensor goes before anything is allocated. Nothing is allocated per token.
  *
  * For the same model, tokenizer, prompt and sampling settings, generation
  * produces exactly the text llama2.c's run.c prints.

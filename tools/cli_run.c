@@ -42,7 +42,8 @@ int pl_cmd_run(int argc, char **argv) {
             return rc;
     }
     if (a.seed == 0) a.seed = (uint64_t)(unsigned int)time(NULL); /* run.c's default */
-    rc = pl_tell_story(&a, &blobs, &platform, PL_BOARD_ROOM, isatty(STDOUT_FILENO), &stats, NULL);
+    pl_memory_plan plan;
+    rc = pl_tell_story(&a, &blobs, &platform, PL_BOARD_ROOM, isatty(STDOUT_FILENO), &stats, &plan);
     if (rc == 0 && stats.positions > 1) {
         uint64_t us = stats.prompt_ticks + stats.generate_ticks;
         fprintf(stderr, "achieved tok/s: %.2f (%d positions, %d prompt tokens, %.3f ms/token)\n",
@@ -50,9 +51,10 @@ int pl_cmd_run(int argc, char **argv) {
                 stats.prompt_tokens, us ? (double)us / 1e3 / stats.positions : 0.0);
     }
     if (rc == 0)
-        fprintf(stderr, "memory: fast pool %lu bytes, large pool %lu bytes, %lu allocations; weights mapped in place (%lu bytes)\n",
+        fprintf(stderr, "memory: fast pool %lu bytes, large pool %lu bytes, %lu allocations; weights: %lu bytes read in place, %lu copied to the large pool, %lu to the fast pool\n",
                 (unsigned long)mem.bytes[PL_POOL_FAST], (unsigned long)mem.bytes[PL_POOL_LARGE],
-                (unsigned long)mem.allocations, (unsigned long)blobs.model_size);
+                (unsigned long)mem.allocations, (unsigned long)plan.weight_bytes[PL_PLACE_IN_PLACE],
+                (unsigned long)plan.weight_bytes[PL_PLACE_LARGE], (unsigned long)plan.weight_bytes[PL_PLACE_FAST]);
     pl_host_file_close(&tok);
     pl_host_file_close(&model);
     return rc;

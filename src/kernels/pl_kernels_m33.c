@@ -383,68 +383,64 @@ PL_HOT void plk_dsp_matvec_q8_rows(float *out, const plk_q8_vector *x, const int
  * one LDM of four input words, four ANDs, four SMLADs. The group's sum is
  * 4096 times the reference's, exactly (|sum| < 2^31 for groups up to 512),
  * so ASR #12 returns it. */
-#define Q4_WORD(w)                                              \
+#define Q4_WORD(w, first)                                       \
     "ldmia %[px]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"           \
     "and %[t], %[mask], %[" w "]\n\t"                          \
-    "smlad %[acc], %[t], %[x0], %[acc]\n\t"                    \
+    first                                                       \
     "and %[t], %[mask], %[" w "], lsl #4\n\t"                  \
     "smlad %[acc], %[t], %[x1], %[acc]\n\t"                    \
     "and %[t], %[mask], %[" w "], lsl #8\n\t"                  \
     "smlad %[acc], %[t], %[x2], %[acc]\n\t"                    \
     "and %[t], %[mask], %[" w "], lsl #12\n\t"                 \
     "smlad %[acc], %[t], %[x3], %[acc]\n\t"
+#define Q4_ADD "smlad %[acc], %[t], %[x0], %[acc]\n\t"
+#define Q4_START "smuad %[acc], %[t], %[x0]\n\t"
+
+/* What both int4 sums take: the input words pinned in ascending registers
+ * (LDM fills them in order), and the operands. */
+#define Q4_REGS                                                                          \
+    register uint32_t x0 __asm__("r4"), x1 __asm__("r5"), x2 __asm__("r8"), x3 __asm__("r9"); \
+    uint32_t w0, w1, t, mask = 0xF000F000u;                                               \
+    int32_t acc
+#define Q4_OPERANDS(...)                                                                  \
+    : [pw] "+r"(*pw), [px] "+r"(*px), [acc] "=&r"(acc), [w0] "=&r"(w0), [w1] "=&r"(w1),    \
+      [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [t] "=&r"(t)         \
+      __VA_ARGS__                                                                         \
+    : [mask] "r"(mask)                                                                    \
+    : "memory", "cc"
 
 /* The integer sum of a group of nw >= 1 words: an odd word first (LSRS
  * puts the count's low bit in the carry), then two a turn. *pw and *px
  * advance. */
 static inline int32_t q4_group_sum(const uint8_t **pw, const uint32_t **px, uint32_t nw) {
-    register uint32_t x0 __asm__("r4"), x1 __asm__("r5"), x2 __asm__("r8"), x3 __asm__("r9");
-    uint32_t w0, w1, t, mask = 0xF000F000u;
-    int32_t acc;
+    Q4_REGS;
     __asm__("movs %[acc], #0\n\t"
             "lsrs %[nw], %[nw], #1\n\t"
             "bcc 1f\n\t"
             "ldr %[w0], [%[pw]], #4\n\t"
-            Q4_WORD("w0")
+            Q4_WORD("w0", Q4_ADD)
             "1:\n\t"
             "cbz %[nw], 2f\n\t"
             "ldrd %[w0], %[w1], [%[pw]], #8\n\t"
-            Q4_WORD("w0")
-            Q4_WORD("w1")
+            Q4_WORD("w0", Q4_ADD)
+            Q4_WORD("w1", Q4_ADD)
             "subs %[nw], %[nw], #1\n\t"
             "b 1b\n\t"
             "2:\n\t"
-            : [pw] "+r"(*pw), [px] "+r"(*px), [nw] "+r"(nw), [acc] "=&r"(acc), [w0] "=&r"(w0),
-              [w1] "=&r"(w1), [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3),
-              [t] "=&r"(t)
-            : [mask] "r"(mask)
-            : "memory", "cc");
+            Q4_OPERANDS(, [nw] "+r"(nw)));
     return acc >> 12; /* exact: the sum is 4096 times the reference's */
 }
 
 /* A group of 32 (four words), unrolled. */
 static inline int32_t q4_sum_32(const uint8_t **pw, const uint32_t **px) {
-    register uint32_t x0 __asm__("r4"), x1 __asm__("r5"), x2 __asm__("r8"), x3 __asm__("r9");
-    uint32_t w0, w1, t, mask = 0xF000F000u;
-    int32_t acc;
+    Q4_REGS;
     __asm__("ldrd %[w0], %[w1], [%[pw]], #8\n\t"
-            "ldmia %[px]!, {%[x0], %[x1], %[x2], %[x3]}\n\t"
-            "and %[t], %[mask], %[w0]\n\t"
-            "smuad %[acc], %[t], %[x0]\n\t"
-            "and %[t], %[mask], %[w0], lsl #4\n\t"
-            "smlad %[acc], %[t], %[x1], %[acc]\n\t"
-            "and %[t], %[mask], %[w0], lsl #8\n\t"
-            "smlad %[acc], %[t], %[x2], %[acc]\n\t"
-            "and %[t], %[mask], %[w0], lsl #12\n\t"
-            "smlad %[acc], %[t], %[x3], %[acc]\n\t"
-            Q4_WORD("w1")
+            Q4_WORD("w0", Q4_START)
+            Q4_WORD("w1", Q4_ADD)
             "ldrd %[w0], %[w1], [%[pw]], #8\n\t"
-            Q4_WORD("w0")
-            Q4_WORD("w1")
-            : [pw] "+r"(*pw), [px] "+r"(*px), [acc] "=&r"(acc), [w0] "=&r"(w0), [w1] "=&r"(w1),
-              [x0] "=&r"(x0), [x1] "=&r"(x1), [x2] "=&r"(x2), [x3] "=&r"(x3), [t] "=&r"(t)
-            : [mask] "r"(mask)
-            : "memory");
+            Q4_WORD("w0", Q4_ADD)
+            Q4_WORD("w1", Q4_ADD)
+            Q4_OPERANDS());
     return acc >> 12;
 }
 

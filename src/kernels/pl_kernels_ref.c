@@ -206,44 +206,52 @@ PL_HOT void plk_ref_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *
     }
 }
 
-PL_HOT void plk_ref_matvec_q8_rows(float *out, const plk_q8_vector *x, const int8_t *w,
-                                   const float *ws, int r0, int r1) {
+/* The integer dot product of the input's values [j, end) with a row's
+ * weights, int8 or int4 (a word of eight values at a time: groups start
+ * on whole words). */
+static inline int32_t row_dot(const plk_q8_vector *x, const uint8_t *row, int j, int end, int q4) {
+    int32_t ival = 0;
+    if (!q4) {
+        for (; j < end; j++) ival += (int32_t)x->q[j] * (int32_t)(int8_t)row[j];
+        return ival;
+    }
+    while (j < end) {
+        uint32_t word;
+        int m = end - j < 8 ? end - j : 8;
+        memcpy(&word, row + (size_t)(j / 8) * 4u, sizeof word);
+        for (int k = 0; k < m; k++) ival += (int32_t)x->q[j + k] * (int32_t)plk_q4_value(word, k);
+        j += m;
+    }
+    return ival;
+}
+
+/* Both row-grouped types: per row, per group in order, the group's integer
+ * dot product times its weight scale (fp32, or fp16 for int4) times the
+ * input group's scale. Specialized for each type by the constant q4. */
+static inline void row_grouped(float *out, const plk_q8_vector *x, const uint8_t *w,
+                               const void *ws, int r0, int r1, int q4) {
     int n = x->n, gs = x->group_size, groups = PLK_GROUPS(n, gs);
+    size_t row_bytes = q4 ? PLK_Q4_ROW_BYTES(n) : PLK_Q8_ROW_BYTES(n);
     for (int i = r0; i < r1; i++) {
-        const int8_t *row = w + (size_t)i * PLK_Q8_ROW_BYTES(n);
-        const float *sw = ws + (size_t)i * (size_t)groups;
+        const uint8_t *row = w + (size_t)i * row_bytes;
+        size_t first = (size_t)i * (size_t)groups;
         float val = 0.0f;
-        for (int g = 0, j = 0; g < groups; g++) {
+        for (int g = 0, j = 0; g < groups; g++, j += gs) {
             int end = j + gs < n ? j + gs : n;
-            int32_t ival = 0;
-            for (; j < end; j++) ival += (int32_t)x->q[j] * (int32_t)row[j];
-            val += ((float)ival) * sw[g] * x->scales[g];
+            float w_scale = q4 ? plk_f16_to_f32(((const uint16_t *)ws)[first + (size_t)g])
+                               : ((const float *)ws)[first + (size_t)g];
+            val += ((float)row_dot(x, row, j, end, q4)) * w_scale * x->scales[g];
         }
         out[i] = val;
     }
 }
 
+PL_HOT void plk_ref_matvec_q8_rows(float *out, const plk_q8_vector *x, const int8_t *w,
+                                   const float *ws, int r0, int r1) {
+    row_grouped(out, x, (const uint8_t *)w, ws, r0, r1, 0);
+}
+
 PL_HOT void plk_ref_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t *w,
                               const uint16_t *ws, int r0, int r1) {
-    int n = x->n, gs = x->group_size, groups = PLK_GROUPS(n, gs);
-    int8_t v[8];
-    for (int i = r0; i < r1; i++) {
-        const uint8_t *row = w + (size_t)i * PLK_Q4_ROW_BYTES(n);
-        const uint16_t *sw = ws + (size_t)i * (size_t)groups;
-        float val = 0.0f;
-        for (int g = 0, j = 0; g < groups; g++) {
-            int end = j + gs < n ? j + gs : n;
-            int32_t ival = 0;
-            while (j < end) { /* a word of eight values at a time (groups hold whole words) */
-                uint32_t word;
-                memcpy(&word, row + (size_t)(j / 8) * 4u, sizeof word);
-                for (int k = 0; k < 8; k++) v[k] = (int8_t)plk_q4_value(word, k);
-                int m = end - j < 8 ? end - j : 8;
-                for (int k = 0; k < m; k++) ival += (int32_t)x->q[j + k] * (int32_t)v[k];
-                j += m;
-            }
-            val += ((float)ival) * plk_f16_to_f32(sw[g]) * x->scales[g];
-        }
-        out[i] = val;
-    }
+    row_grouped(out, x, w, ws, r0, r1, 1);
 }
