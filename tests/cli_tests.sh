@@ -116,6 +116,35 @@ $P convert models/stories.bin "$d/stories-shipped.bin" -z models/stories-tok.bin
 $P header "$d/stories-shipped.bin" "$d/stories_model.h" --name stories_model
 if cmp -s "$d/stories_model.h" src/models/stories_model.h; then ok; else bad "src/models/stories_model.h is not models/stories.bin converted with $shipped (run make models)"; fi
 
+# convert: PicoLlama files, their tokenizer inside
+expect_exit 0 "convert --help" $P convert --help
+expect_exit 64 "convert: an unknown type" $P convert "$d/m0.bin" "$d/x.bin" -z "$d/tok.bin" --ffn int3
+expect_exit 64 "convert: an int4 group not a multiple of 8" $P convert "$d/m0.bin" "$d/x.bin" -z "$d/tok.bin" --ffn int4:12
+expect_exit 64 "convert: a flag without its value" $P convert "$d/m0.bin" "$d/x.bin" --attention
+expect_exit 66 "convert: a missing model" $P convert "$d/none.bin" "$d/x.bin" -z "$d/tok.bin"
+expect_exit 0 "convert" $P convert "$d/m0.bin" "$d/plm.bin" -z "$d/tok.bin" --embedding int4:8 --attention int8:4 --ffn int4
+expect_exit 0 "a PicoLlama file runs without -z" $P "$d/plm.bin" -n 20 -s 3
+cp "$d/out" "$d/plm_story"
+expect_exit 0 "... and with its own tokenizer given" $P "$d/plm.bin" -z "$d/tok.bin" -n 20 -s 3
+if cmp -s "$d/out" "$d/plm_story" && [ -s "$d/out" ]; then ok; else bad "the tokenizer inside is the tokenizer it came from"; fi
+expect_exit 0 "convert a PicoLlama file again (its tokenizer inside)" $P convert "$d/plm.bin" "$d/plm2.bin" \
+    --embedding int4:8 --attention int8:4 --ffn int4
+if cmp -s "$d/plm.bin" "$d/plm2.bin"; then ok; else bad "a PicoLlama file converted to its own types is not itself"; fi
+expect_exit 0 "inspect a PicoLlama file" $P inspect "$d/plm.bin" --place auto -n 16
+if grep -q "^format:       PicoLlama version 1" "$d/out" && grep -q " w1  *int4  *32 " "$d/out" &&
+   grep -q "KV cache for 16 positions" "$d/out"; then ok; else bad "inspect shows the format, each tensor's type and the KV positions"; fi
+expect_exit 64 "an unknown placement" $P "$d/plm.bin" --place rom
+expect_exit 64 "a KV place without a value" $P "$d/plm.bin" --kv
+abs_p=$(cd "$(dirname "$P")" && pwd)/picollama
+(cd "$d" && "$abs_p" m0.bin -n 5 > /dev/null 2> err)
+if [ $? -eq 66 ] && grep -q "tokenizer.bin" "$d/err"; then ok; else bad "a llama2.c model without -z still looks for tokenizer.bin"; fi
+# A version-2 file converted to int8 in its own groups tells its stories.
+$FX model "$d/v2.bin" --version 2 --group-size 8 --hidden 48 --seed 31
+$P convert "$d/v2.bin" "$d/v2.plm" -z "$d/tok.bin" --embedding int8:8 --attention int8:8 --ffn int8:8 2>/dev/null
+$P "$d/v2.bin" -z "$d/tok.bin" -n 30 -s 5 -t 0.9 > "$d/a" 2>/dev/null
+$P "$d/v2.plm" -n 30 -s 5 -t 0.9 > "$d/b" 2>/dev/null
+if cmp -s "$d/a" "$d/b" && [ -s "$d/a" ]; then ok; else bad "a converted int8 file tells the version-2 file's story"; fi
+
 # inspect
 expect_exit 0 "inspect" $P inspect "$d/m0.bin" -z "$d/tok.bin"
 if grep -q "parameters:" "$d/out" && grep -q "SRAM .*fits" "$d/out"; then ok; else bad "inspect reports parameters and the SRAM verdict"; fi
