@@ -13,7 +13,7 @@ CC      ?= cc
 WARN    := -Wall -Wextra -Wdouble-promotion -Werror
 OPT     ?= -O3
 CFLAGS  := $(OPT) -std=c99 $(WARN) -ffp-contract=off
-LDLIBS  := -lm
+LDLIBS  := -lm -lpthread
 
 BUILD   ?= build
 SRC     := $(wildcard src/*.c src/kernels/*.c)

@@ -176,6 +176,12 @@ typedef struct {
     void (*release)(void *user, pl_pool pool, void *ptr);
     uint64_t (*clock)(void *user); /* may be NULL: no timing in the stats */
     void *user;
+    /* Two cores (pl_options.cores = 2): runs fn(arg, 1) on the second core
+     * while the caller runs fn(arg, 0), and returns when both have finished.
+     * The engine splits each matrix-vector product by rows and attention by
+     * heads; no sum changes order, so one core or two give the same bits.
+     * NULL: one core. */
+    void (*run_on_both)(void *user, void (*fn)(void *arg, int core), void *arg);
 } pl_platform;
 
 /* Where a tensor is read from while generating. */
@@ -204,6 +210,11 @@ typedef struct {
     size_t large_weight_budget;
     /* 1: the KV cache in the fast pool instead of the large one. */
     int kv_cache_fast;
+    /* 2: split the work between two cores (the platform's run_on_both);
+     * 0 or 1: one core. Two cores take a second attention buffer and an SRAM
+     * stage through which rows of tensors outside SRAM reach both cores as
+     * one sequential stream (both in the fast pool). */
+    int cores;
 } pl_options;
 
 #define PL_DEFAULT_PROMPT_BYTES 1024u
@@ -218,6 +229,8 @@ typedef struct {
     size_t tokenizer_bytes;    /* offsets and sorted index */
     size_t prompt_bytes;       /* prompt token scratch */
     int kv_positions;          /* positions the KV cache holds */
+    int cores;                 /* 1 or 2 */
+    size_t stage_bytes;        /* two cores: the SRAM stage for streamed rows */
     pl_place kv_place;         /* PL_PLACE_LARGE or PL_PLACE_FAST */
     pl_place tensor_place[PL_TENSOR_COUNT];
     size_t weight_bytes[PL_PLACE_COUNT];  /* weights in each place (in place: the blob's) */
@@ -295,6 +308,7 @@ typedef struct {
     uint64_t weight_bytes[PL_PLACE_COUNT];
     uint64_t kv_read_bytes;
     uint64_t kv_write_bytes;
+    uint64_t sections;  /* two cores: work handed to both (each one synchronization) */
 } pl_traffic;
 
 typedef struct {

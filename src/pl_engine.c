@@ -45,8 +45,10 @@ static void pl_layout(pl_engine *e, size_t max_prompt_bytes, pl_arena *fast,
     (f = fast->used, l = large->used, call,                                 \
      plan->field = (size_t)((fast->used - f) + (large->used - l)))
     pl_arena_take(fast, sizeof(pl_engine));
-    PL_MEASURED(activations_bytes, pl_state_layout(&e->state, &e->info, e->positions, fast, NULL));
-    PL_MEASURED(kv_cache_bytes, pl_state_layout(&e->state, &e->info, e->positions, NULL, kv));
+    PL_MEASURED(activations_bytes,
+                pl_state_layout(&e->state, &e->info, e->positions, plan->cores, fast, NULL));
+    PL_MEASURED(kv_cache_bytes,
+                pl_state_layout(&e->state, &e->info, e->positions, plan->cores, NULL, kv));
     PL_MEASURED(sampler_bytes, pl_sampler_layout(&e->sampler, e->info.vocab_size, fast));
     PL_MEASURED(tokenizer_bytes, pl_tokenizer_layout(&e->tokenizer, fast, large));
     PL_MEASURED(prompt_bytes, pl_tokenizer_layout_prompt(&e->tokenizer, max_prompt_bytes, large));
@@ -68,6 +70,8 @@ static pl_status measure(pl_engine *e, const pl_options *options, pl_memory_plan
     memset(plan, 0, sizeof *plan);
     e->positions = positions_of(options, &e->info);
     plan->kv_positions = e->positions;
+    plan->cores = options && options->cores == 2 ? 2 : 1;
+    plan->stage_bytes = plan->cores == 2 ? pl_cores_stage_bytes(&e->info) : 0;
     plan->kv_place = options && options->kv_cache_fast ? PL_PLACE_FAST : PL_PLACE_LARGE;
     pl_place_weights(&e->info, options, plan);
     pl_layout(e, prompt_bytes_of(options), &fast, &large, plan);
@@ -113,6 +117,9 @@ static void copy_placed_weights(pl_engine *e, const uint8_t *blob) {
         uint8_t *copy = e->copies[id];
         if (!copy) continue;
         memcpy(copy, blob + e->info.tensors[id].offset, e->info.tensors[id].bytes);
+        if (matrices[id]) matrices[id]->place = e->plan.tensor_place[id];
+        if (id == PL_TENSOR_WCLS && e->info.shared_classifier)
+            e->weights.embedding.place = e->plan.tensor_place[id];
         if (id == PL_TENSOR_RMS_ATT) e->weights.rms_att = (const float *)(void *)copy;
         else if (id == PL_TENSOR_RMS_FFN) e->weights.rms_ffn = (const float *)(void *)copy;
         else if (id == PL_TENSOR_RMS_FINAL) e->weights.rms_final = (const float *)(void *)copy;
@@ -145,6 +152,9 @@ pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
     if (st != PL_OK) return st;
     st = measure(&tmp, options, &plan, err);
     if (st != PL_OK) return st;
+    if (plan.cores == 2 && !platform->run_on_both)
+        return pl_fail(err, PL_ERR_ARGUMENT,
+                       "two cores were asked for, but the platform cannot run work on a second core");
 
     fast_pool = platform->alloc(platform->user, PL_POOL_FAST, plan.fast_bytes);
     if (!fast_pool)
@@ -171,6 +181,7 @@ pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
     e->plan = plan;
     pl_layout(e, prompt_bytes_of(options), &fast, &large, &e->plan);
     e->platform = *platform;
+    e->state.cores.platform = plan.cores == 2 ? &e->platform : NULL;
     e->fast_pool = fast_pool;
     e->large_pool = large_pool;
     copy_placed_weights(e, (const uint8_t *)model);
@@ -233,12 +244,13 @@ const char *pl_decode(pl_engine *e, int prev_token, int token) {
     return pl_tokenizer_decode(&e->tokenizer, prev_token, token);
 }
 
-static void count_traffic(const pl_engine *e, int pos, pl_traffic *t) {
+static void count_traffic(const pl_engine *e, int pos, uint64_t sections, pl_traffic *t) {
     uint64_t r, w;
     pl_model_kv_traffic(&e->info, pos, &r, &w);
     for (int p = 0; p < PL_PLACE_COUNT; p++) t->weight_bytes[p] += e->plan.weight_bytes_per_token[p];
     t->kv_read_bytes += r;
     t->kv_write_bytes += w;
+    t->sections += sections;
 }
 
 static pl_status check_sampling(const pl_sampling *s, pl_error *err) {
@@ -287,14 +299,16 @@ pl_status pl_generate(pl_engine *e, const char *prompt,
     while (pos < steps) {
         int next;
         if (pos == n_prompt - 1) t_prompt_end = now(e);
+        uint64_t sections = e->state.cores.sections;
         float *logits = pl_transformer_forward(&e->info, &e->weights, &e->state, token, pos);
+        sections = e->state.cores.sections - sections;
         if (pos < n_prompt - 1) {
             next = prompt_tokens[pos + 1];
-            count_traffic(e, pos, &st->prompt_traffic);
+            count_traffic(e, pos, sections, &st->prompt_traffic);
         } else {
             next = pl_sample(&e->sampler, logits, sampling->temperature, sampling->topp);
             st->generated_tokens++;
-            count_traffic(e, pos, &st->generate_traffic);
+            count_traffic(e, pos, sections, &st->generate_traffic);
         }
         pos++;
         if (next == 1) break; /* BOS ends a story, as in run.c */

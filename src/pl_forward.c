@@ -8,8 +8,8 @@
 
 #include <math.h> /* sqrtf: IEEE, correctly rounded everywhere */
 
-void pl_state_layout(pl_state *s, const pl_model_info *p, int positions, pl_arena *fast,
-                     pl_arena *kv) {
+void pl_state_layout(pl_state *s, const pl_model_info *p, int positions, int cores,
+                     pl_arena *fast, pl_arena *kv) {
     uint64_t dim = (uint64_t)p->dim, hidden = (uint64_t)p->hidden_dim;
     uint64_t kv_dim = dim * (uint64_t)p->n_kv_heads / (uint64_t)p->n_heads;
     uint64_t half_head = dim / (uint64_t)p->n_heads / 2u;
@@ -28,6 +28,11 @@ void pl_state_layout(pl_state *s, const pl_model_info *p, int positions, pl_aren
         s->rope_freq = pl_arena_take(fast, half_head * f);
         s->rope_cos = pl_arena_take(fast, half_head * f);
         s->rope_sin = pl_arena_take(fast, half_head * f);
+        if (cores == 2) { /* the second core's attention scores, and the stage */
+            s->att1 = pl_arena_take(fast, (uint64_t)positions * f);
+            s->cores.stage_bytes = pl_cores_stage_bytes(p);
+            s->cores.stage = pl_arena_take(fast, s->cores.stage_bytes);
+        }
         if (p->group_size > 0) { /* int8 inputs: one scratch serves every product */
             uint64_t n = dim > hidden ? dim : hidden, gs = (uint64_t)p->group_size;
             s->in.q8_values = pl_arena_take(fast, n);
@@ -66,22 +71,49 @@ static void accumulate(float *a, const float *b, int size) {
     for (int i = 0; i < size; i++) a[i] += b[i];
 }
 
-PL_HOT static void attention(const pl_model_info *p, pl_state *s, size_t layer_offset,
-                      int pos) {
+/* Heads [h0, h1) of one layer's attention at pos, with att as scratch. */
+PL_HOT static void attention_heads(const pl_model_info *p, pl_state *s, size_t layer_offset,
+                                   int pos, int h0, int h1, float *att) {
     int dim = p->dim, head_size = dim / p->n_heads;
     int kv_dim = dim / p->n_heads * p->n_kv_heads;
     int kv_mul = p->n_heads / p->n_kv_heads;
     float scale_div = sqrtf((float)head_size);
 
-    for (int h = 0; h < p->n_heads; h++) {
+    for (int h = h0; h < h1; h++) {
         const float *q = s->q + h * head_size;
         size_t head_offset = layer_offset + (size_t)(h / kv_mul) * (size_t)head_size;
-        plk_attention_scores(s->att, q, s->key_cache + head_offset, (size_t)kv_dim, pos + 1,
+        plk_attention_scores(att, q, s->key_cache + head_offset, (size_t)kv_dim, pos + 1,
                              head_size, scale_div);
-        plk_softmax(s->att, pos + 1);
-        plk_attention_mix(s->xb + h * head_size, s->att, s->value_cache + head_offset,
+        plk_softmax(att, pos + 1);
+        plk_attention_mix(s->xb + h * head_size, att, s->value_cache + head_offset,
                           (size_t)kv_dim, pos + 1, head_size);
     }
+}
+
+typedef struct {
+    const pl_model_info *p;
+    pl_state *s;
+    size_t layer_offset;
+    int pos;
+} attention_job;
+
+/* The first half of the heads on core 0, the rest on core 1, each with its
+ * own scores buffer. */
+static void attention_half(void *arg, int core) {
+    const attention_job *j = (const attention_job *)arg;
+    int half = j->p->n_heads / 2;
+    if (core == 0) attention_heads(j->p, j->s, j->layer_offset, j->pos, 0, half, j->s->att);
+    else attention_heads(j->p, j->s, j->layer_offset, j->pos, half, j->p->n_heads,
+                         j->s->att1 ? j->s->att1 : j->s->att);
+}
+
+static void attention(const pl_model_info *p, pl_state *s, size_t layer_offset, int pos) {
+    attention_job j;
+    j.p = p;
+    j.s = s;
+    j.layer_offset = layer_offset;
+    j.pos = pos;
+    pl_cores_run(&s->cores, attention_half, &j);
 }
 
 float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
@@ -105,29 +137,29 @@ float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
 
         plk_rmsnorm(s->xb, x, w->rms_att + (size_t)l * (size_t)dim, dim);
         pl_input_set(in, s->xb, dim);
-        pl_linear(s->q, in, &w->wq, l);
-        pl_linear(k, in, &w->wk, l);
-        pl_linear(v, in, &w->wv, l);
+        pl_linear(&s->cores, s->q, in, &w->wq, l);
+        pl_linear(&s->cores, k, in, &w->wk, l);
+        pl_linear(&s->cores, v, in, &w->wv, l);
         rope_rotate(s->q, dim, head_size, s->rope_cos, s->rope_sin);
         rope_rotate(k, kv_dim, head_size, s->rope_cos, s->rope_sin);
 
         attention(p, s, layer_offset, pos);
         pl_input_set(in, s->xb, dim);
-        pl_linear(s->xb2, in, &w->wo, l);
+        pl_linear(&s->cores, s->xb2, in, &w->wo, l);
         accumulate(x, s->xb2, dim);
 
         plk_rmsnorm(s->xb, x, w->rms_ffn + (size_t)l * (size_t)dim, dim);
         pl_input_set(in, s->xb, dim);
-        pl_linear(s->hb, in, &w->w1, l);
-        pl_linear(s->hb2, in, &w->w3, l);
+        pl_linear(&s->cores, s->hb, in, &w->w1, l);
+        pl_linear(&s->cores, s->hb2, in, &w->w3, l);
         plk_swiglu(s->hb, s->hb2, hidden);
         pl_input_set(in, s->hb, hidden);
-        pl_linear(s->xb, in, &w->w2, l);
+        pl_linear(&s->cores, s->xb, in, &w->w2, l);
         accumulate(x, s->xb, dim);
     }
 
     plk_rmsnorm(x, x, w->rms_final, dim);
     pl_input_set(in, x, dim);
-    pl_linear(s->logits, in, &w->wcls, 0);
+    pl_linear(&s->cores, s->logits, in, &w->wcls, 0);
     return s->logits;
 }

@@ -62,6 +62,7 @@ typedef struct {
     int rows, cols;
     const uint8_t *base;
     size_t stride;       /* bytes from one layer to the next */
+    pl_place place;      /* where base is: in place, or a copy in a pool */
 } pl_tensor;
 
 /* A matrix-vector product's input: fp32, and its int8 form once a type
@@ -92,6 +93,10 @@ typedef struct {
     /* out[r0..r1) = rows r0..r1 of layer `layer` times the input. */
     void (*matvec)(float *out, const pl_input *in, const pl_tensor *t, int layer, int r0,
                    int r1);
+    /* Writes rows r0..r1 of layer `layer` to dst as a layer of r1 - r0 rows
+     * of the same type (the two-core stage); 0 if this tensor's layout
+     * cannot be cut at rows (groups that straddle rows). */
+    int (*copy_rows)(uint8_t *dst, const pl_tensor *t, int layer, int r0, int r1);
 } pl_wtype_traits;
 
 extern const pl_wtype_traits pl_wtypes[PL_WTYPE_COUNT];
@@ -102,8 +107,27 @@ static inline const uint8_t *pl_tensor_layer(const pl_tensor *t, int layer) {
 
 /* Makes x (n values) the input of the next products. */
 void pl_input_set(pl_input *in, const float *x, int n);
-/* out[0..rows) = layer `layer` of t times the input, whatever t's type. */
-void pl_linear(float *out, pl_input *in, const pl_tensor *t, int layer);
+/* Quantizes the input as t's type wants it (once per input and group size). */
+void pl_input_prepare(pl_input *in, const pl_tensor *t);
+
+/* ---- one core or two (pl_cores.c) -------------------------------------- */
+
+typedef struct {
+    const pl_platform *platform; /* run_on_both splits the work; NULL: one core */
+    uint8_t *stage;              /* [stage_bytes] SRAM rows of a streamed tensor */
+    size_t stage_bytes;
+    uint64_t sections;           /* work handed to both cores so far */
+} pl_cores;
+
+/* Bytes of the stage for a model's tensors (two cores). */
+size_t pl_cores_stage_bytes(const pl_model_info *info);
+/* Runs fn(arg, 0) and fn(arg, 1): on two cores when there are two, else
+ * one after the other on this one. */
+void pl_cores_run(pl_cores *c, void (*fn)(void *arg, int core), void *arg);
+/* out[0..rows) = layer `layer` of t times the input, whatever t's type, on
+ * one core or split by rows between two (tensors outside SRAM through the
+ * stage, so the bus sees one sequential stream). */
+void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer);
 
 /* ---- model (pl_model.c) ------------------------------------------------ */
 
@@ -133,7 +157,8 @@ typedef struct {
     float *x, *xb, *xb2;      /* [dim] residual stream and branch buffers */
     float *hb, *hb2;          /* [hidden] feed-forward */
     float *q;                 /* [dim] */
-    float *att;               /* [seq_len] scores of one head */
+    float *att;               /* [kv_positions] scores of one head */
+    float *att1;              /* the same for the second core */
     float *logits;            /* [vocab] */
     float *rope_freq;         /* [head_size/2] fixed at open */
     pl_input in;              /* the current product input and its int8 scratch */
@@ -141,13 +166,14 @@ typedef struct {
     float *key_cache;         /* [layers][kv_positions][kv_dim] */
     float *value_cache;       /* [layers][kv_positions][kv_dim] */
     int kv_positions;         /* positions the cache holds (<= seq_len) */
+    pl_cores cores;
 } pl_state;
 
 /* Carves the per-token vectors from `vectors` and a KV cache of `positions`
  * positions from `kv` (either may be NULL to lay out only the other;
  * measure-only without a base). */
-void pl_state_layout(pl_state *s, const pl_model_info *info, int positions, pl_arena *vectors,
-                     pl_arena *kv);
+void pl_state_layout(pl_state *s, const pl_model_info *info, int positions, int cores,
+                     pl_arena *vectors, pl_arena *kv);
 void pl_state_init(pl_state *s, const pl_model_info *info);
 float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
                               pl_state *s, int token, int pos);

@@ -35,6 +35,24 @@ static void f32_matvec(float *out, const pl_input *in, const pl_tensor *t, int l
 
 static int quantized_input_group_size(const pl_tensor *t) { return t->group_size; }
 
+/* A layer's rows r0..r1 as a layer of their own: each row's values (row
+ * bytes apiece), then, when the type has them, each row's scales (scale
+ * bytes apiece) after all the rows' values; padded to 4 bytes. */
+static int copy_row_span(uint8_t *dst, const pl_tensor *t, int layer, int r0, int r1,
+                         size_t row_bytes, size_t scale_bytes) {
+    const uint8_t *src = pl_tensor_layer(t, layer);
+    size_t n = (size_t)(r1 - r0), values = n * row_bytes, scales = n * scale_bytes;
+    plk_copy(dst, src + (size_t)r0 * row_bytes, values);
+    if (scales)
+        plk_copy(dst + values, src + (size_t)t->rows * row_bytes + (size_t)r0 * scale_bytes, scales);
+    if ((values + scales) % 4) memset(dst + values + scales, 0, 4 - (values + scales) % 4);
+    return 1;
+}
+
+static int f32_copy_rows(uint8_t *dst, const pl_tensor *t, int layer, int r0, int r1) {
+    return copy_row_span(dst, t, layer, r0, r1, (size_t)t->cols * sizeof(float), 0);
+}
+
 /* ---- int8, groups over the whole layer (llama2.c version 2) ---------------- */
 
 static uint64_t q8_layer_bytes(uint64_t rows, uint64_t cols, int group_size) {
@@ -65,6 +83,13 @@ static void q8_matvec(float *out, const pl_input *in, const pl_tensor *t, int la
                   r1);
 }
 
+/* Rows cut cleanly only where every row holds whole groups. */
+static int q8_copy_rows(uint8_t *dst, const pl_tensor *t, int layer, int r0, int r1) {
+    if (t->cols % t->group_size != 0) return 0;
+    return copy_row_span(dst, t, layer, r0, r1, (size_t)t->cols,
+                         (size_t)(t->cols / t->group_size) * sizeof(float));
+}
+
 /* ---- groups along rows (PicoLlama files): values, then scales ------------- */
 
 static uint64_t groups_of(uint64_t cols, int group_size) {
@@ -89,6 +114,11 @@ static void q8r_read_row(float *out, const pl_tensor *t, int row) {
     const int8_t *q = (const int8_t *)(t->base + (size_t)row * rb);
     const float *s = (const float *)(const void *)row_scales(t, 0, rb) + (size_t)row * groups;
     for (int i = 0; i < t->cols; i++) out[i] = q[i] * s[i / t->group_size];
+}
+
+static int q8r_copy_rows(uint8_t *dst, const pl_tensor *t, int layer, int r0, int r1) {
+    return copy_row_span(dst, t, layer, r0, r1, PLK_Q8_ROW_BYTES(t->cols),
+                         (size_t)groups_of((uint64_t)t->cols, t->group_size) * sizeof(float));
 }
 
 static void q8r_matvec(float *out, const pl_input *in, const pl_tensor *t, int layer, int r0,
@@ -119,6 +149,11 @@ static void q4_read_row(float *out, const pl_tensor *t, int row) {
     }
 }
 
+static int q4_copy_rows(uint8_t *dst, const pl_tensor *t, int layer, int r0, int r1) {
+    return copy_row_span(dst, t, layer, r0, r1, PLK_Q4_ROW_BYTES(t->cols),
+                         (size_t)groups_of((uint64_t)t->cols, t->group_size) * 2u);
+}
+
 static void q4_matvec(float *out, const pl_input *in, const pl_tensor *t, int layer, int r0,
                       int r1) {
     const uint8_t *scales = row_scales(t, layer, PLK_Q4_ROW_BYTES(t->cols));
@@ -131,13 +166,13 @@ static void q4_matvec(float *out, const pl_input *in, const pl_tensor *t, int la
  * (the DSP kernel's sums are 4096 times the values'). */
 const pl_wtype_traits pl_wtypes[PL_WTYPE_COUNT] = {
     {"fp32", 0, 1, 0, f32_layer_bytes, f32_row_bytes, f32_read_row, f32_input_group_size,
-     f32_matvec},
+     f32_matvec, f32_copy_rows},
     {"int8 (llama2.c)", 1, 4, 65532, q8_layer_bytes, q8_row_bytes, q8_read_row,
-     quantized_input_group_size, q8_matvec},
+     quantized_input_group_size, q8_matvec, q8_copy_rows},
     {"int8", 1, 4, 65532, q8r_layer_bytes, q8r_row_bytes, q8r_read_row,
-     quantized_input_group_size, q8r_matvec},
+     quantized_input_group_size, q8r_matvec, q8r_copy_rows},
     {"int4", 1, 8, 512, q4_layer_bytes, q4_row_bytes, q4_read_row, quantized_input_group_size,
-     q4_matvec},
+     q4_matvec, q4_copy_rows},
 };
 
 const char *pl_wtype_name(pl_wtype type) {
@@ -152,9 +187,8 @@ void pl_input_set(pl_input *in, const float *x, int n) {
     in->q8.group_size = 0;
 }
 
-void pl_linear(float *out, pl_input *in, const pl_tensor *t, int layer) {
-    const pl_wtype_traits *type = &pl_wtypes[t->type];
-    int gs = type->input_group_size(t);
+void pl_input_prepare(pl_input *in, const pl_tensor *t) {
+    int gs = pl_wtypes[t->type].input_group_size(t);
     if (gs != 0 && in->q8.group_size != gs) {
         plk_quantize_q8(in->q8_values, in->q8_scales, in->q8_wide, in->f, in->n, gs);
         in->q8.q = in->q8_values;
@@ -163,5 +197,4 @@ void pl_linear(float *out, pl_input *in, const pl_tensor *t, int layer) {
         in->q8.n = in->n;
         in->q8.group_size = gs;
     }
-    type->matvec(out, in, t, layer, 0, t->rows);
 }

@@ -35,7 +35,7 @@ static void c_release(void *user, pl_pool pool, void *p) {
 }
 
 static pl_platform counting_platform(counting *c) {
-    pl_platform p = {c_alloc, c_release, NULL, c};
+    pl_platform p = {c_alloc, c_release, NULL, c, NULL};
     memset(c, 0, sizeof *c);
     c->fail_pool = -1;
     return p;
@@ -127,7 +127,7 @@ static void test_memory_plan(void) {
         CHECK_EQ_INT(c.outstanding, 0);
     }
     /* Missing hooks and NULL arguments. */
-    pl_platform none = {NULL, NULL, NULL, NULL};
+    pl_platform none = {NULL, NULL, NULL, NULL, NULL};
     CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, NULL, &none, &err), PL_ERR_ARGUMENT, err);
     CHECK_STATUS(pl_open(NULL, b.model, b.msize, b.tok, b.tsize, NULL, &platform, &err), PL_ERR_ARGUMENT, err);
     CHECK_STATUS(pl_plan_memory(b.model, b.msize, b.tok, b.tsize, NULL, NULL, &err), PL_ERR_ARGUMENT, err);
@@ -495,7 +495,72 @@ static void test_tokenizer_inside(void) {
     free_blobs(&b);
 }
 
+static void test_two_cores(void) {
+    /* Two cores (a thread as the second) give every logit of every
+     * position bit for bit as one core does: fp32, llama2.c's int8 with
+     * groups that fit and that straddle rows (which stay on one core), and
+     * PicoLlama files read through the stage or placed in SRAM. */
+    struct { fx_model_spec s; const char *types[3]; } cases[6];
+    for (int i = 0; i < 6; i++) {
+        cases[i].s = fx_small_spec();
+        cases[i].types[0] = NULL;
+    }
+    cases[1].s.shared_classifier = 0;
+    cases[2].s.version = 2; cases[2].s.group_size = 8; cases[2].s.hidden_dim = 48;
+    cases[3].s.version = 2; cases[3].s.group_size = 8; cases[3].s.hidden_dim = 44; /* straddles */
+    cases[4].types[0] = "int4:8"; cases[4].types[1] = "int8:4"; cases[4].types[2] = "int4:16";
+    cases[5] = cases[4];
+    cases[5].s.hidden_dim = 44;
+    cases[5].s.shared_classifier = 0;
+    for (int i = 0; i < 6; i++) {
+        size_t msize = 0, tsize = 0;
+        uint8_t *m = cases[i].types[0] ? fx_picollama(&cases[i].s, cases[i].types[0], cases[i].types[1],
+                                                      cases[i].types[2], &msize)
+                                       : fx_model(&cases[i].s, &msize);
+        uint8_t *tok = cases[i].types[0] ? NULL : fx_tokenizer(cases[i].s.vocab_size, 0, &tsize);
+        for (int place = 0; place < 2; place++) {
+            counting c1, c2;
+            pl_platform one = counting_platform(&c1), two = counting_platform(&c2);
+            pl_options opt;
+            pl_engine *e1 = NULL, *e2 = NULL;
+            pl_error err;
+            memset(&opt, 0, sizeof opt);
+            opt.fast_weight_budget = place ? SIZE_MAX : 0;
+            CHECK_STATUS(pl_open(&e1, m, msize, tok, tsize, &opt, &one, &err), PL_OK, err);
+            opt.cores = 2;
+            CHECK_STATUS(pl_open(&e2, m, msize, tok, tsize, &opt, &one, &err), PL_ERR_ARGUMENT, err);
+            two.run_on_both = pl_host_run_on_both;
+            CHECK_STATUS(pl_open(&e2, m, msize, tok, tsize, &opt, &two, &err), PL_OK, err);
+            if (e1 && e2) {
+                int vocab = cases[i].s.vocab_size, n = cases[i].s.seq_len;
+                float *a = all_logits(e1, n, vocab), *b = all_logits(e2, n, vocab);
+                CHECK(memcmp(a, b, sizeof(float) * (size_t)n * (size_t)vocab) == 0);
+                free(a);
+                free(b);
+                /* the second core's scratch is planned: an attention buffer and the stage */
+                CHECK_EQ_INT(pl_memory(e2)->cores, 2);
+                CHECK(pl_memory(e2)->stage_bytes > 0);
+                CHECK(pl_memory(e2)->fast_bytes >= pl_memory(e1)->fast_bytes + pl_memory(e2)->stage_bytes);
+                CHECK_EQ_INT(c2.calls, 2);
+                /* work was handed to both cores */
+                collector col;
+                pl_stats st;
+                memset(&col, 0, sizeof col);
+                pl_sampling sm = pl_default_sampling();
+                sm.steps = 4;
+                CHECK_STATUS(pl_generate(e2, "", &sm, collect, &col, &st, &err), PL_OK, err);
+                CHECK(st.generate_traffic.sections > 0);
+            }
+            pl_close(e1);
+            pl_close(e2);
+        }
+        free(m);
+        free(tok);
+    }
+}
+
 int main(void) {
+    test_two_cores();
     test_placement();
     test_kv_positions();
     test_tokenizer_inside();

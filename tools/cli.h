@@ -24,6 +24,7 @@ typedef struct {
     uint64_t seed; /* 0: from the clock, as run.c */
     const char *place; /* --place: flash, psram, sram, auto */
     const char *kv;    /* --kv: psram, sram */
+    int cores;         /* --cores: 1 or 2 */
 } pl_run_args;
 
 typedef enum { PL_PLACEMENT_FLASH, PL_PLACEMENT_PSRAM, PL_PLACEMENT_SRAM, PL_PLACEMENT_AUTO } pl_placement;

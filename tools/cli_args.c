@@ -23,6 +23,7 @@ static void usage(void) {
             "  --place <where>  weights: flash (read in place, the default), psram, sram,\n"
             "                   or auto (the Arduino class's rule for the RP2350's memories)\n"
             "  --kv <where>     KV cache: psram (the default) or sram\n"
+            "  --cores <n>      1 (the default) or 2: split the work between two cores\n"
             "A PicoLlama model file carries its tokenizer: -z is then optional.\n");
 }
 
@@ -58,6 +59,7 @@ int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
     a->tokenizer_path = NULL; /* the model's own, else run.c's tokenizer.bin */
     a->place = "flash";
     a->kv = "psram";
+    a->cores = 1;
     a->prompt = NULL;
     a->mode = "generate";
     a->temperature = 1.0f;
@@ -72,6 +74,16 @@ int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
     a->model_path = argv[first];
     for (int i = first + 1; i < argc; i += 2) {
         const char *flag = argv[i];
+        if (!strcmp(flag, "--cores")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "picollama: flag %s needs a value\n", flag);
+                return PL_EXIT_USAGE;
+            }
+            if (strcmp(argv[i + 1], "1") != 0 && strcmp(argv[i + 1], "2") != 0)
+                return bad_value(flag, argv[i + 1], "1 or 2");
+            a->cores = argv[i + 1][0] - '0';
+            continue;
+        }
         if (!strcmp(flag, "--place") || !strcmp(flag, "--kv")) {
             int place = flag[2] == 'p';
             const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -162,6 +174,7 @@ int pl_story_options(const pl_run_args *a, const pl_story_blobs *b, pl_room room
     options->max_prompt_bytes = a->prompt ? strlen(a->prompt) + 1 : 1;
     options->max_positions = a->steps;
     options->kv_cache_fast = !strcmp(a->kv, "sram");
+    options->cores = a->cores;
     pl_placement_from_name(a->place, &placement);
     switch (placement) {
     case PL_PLACEMENT_FLASH: break;

@@ -42,6 +42,7 @@ int pl_cmd_run(int argc, char **argv) {
             return rc;
     }
     if (a.seed == 0) a.seed = (uint64_t)(unsigned int)time(NULL); /* run.c's default */
+    if (a.cores == 2) platform.run_on_both = pl_host_run_on_both;
     pl_memory_plan plan;
     rc = pl_tell_story(&a, &blobs, &platform, PL_BOARD_ROOM, isatty(STDOUT_FILENO), &stats, &plan);
     if (rc == 0 && stats.positions > 1) {

@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,12 +75,39 @@ uint64_t pl_host_clock_us(void *user) {
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+typedef struct {
+    void (*fn)(void *arg, int core);
+    void *arg;
+} core1_job;
+
+static void *core1_main(void *p) {
+    core1_job *j = (core1_job *)p;
+    j->fn(j->arg, 1);
+    return NULL;
+}
+
+/* The second core as a thread, one per section: simple, and only tests and
+ * `--cores 2` on a PC use it (speed there is not the point). */
+void pl_host_run_on_both(void *user, void (*fn)(void *arg, int core), void *arg) {
+    core1_job j = {fn, arg};
+    pthread_t t;
+    (void)user;
+    if (pthread_create(&t, NULL, core1_main, &j) != 0) {
+        fn(arg, 1); /* no thread: the same work on this one */
+        fn(arg, 0);
+        return;
+    }
+    fn(arg, 0);
+    pthread_join(t, NULL);
+}
+
 pl_platform pl_host_platform(pl_host_allocator_stats *stats) {
     pl_platform p;
     p.alloc = host_alloc;
     p.release = host_release;
     p.clock = pl_host_clock_us;
     p.user = stats;
+    p.run_on_both = NULL;
     return p;
 }
 

@@ -32,6 +32,9 @@ int pl_open_model_files(const char *model_path, const char *tokenizer_path,
                         const void **model_data, size_t *model_size,
                         const void **tokenizer_data, size_t *tokenizer_size);
 
+/* pl_platform.run_on_both with a thread as the second core. */
+void pl_host_run_on_both(void *user, void (*fn)(void *arg, int core), void *arg);
+
 /* Allocator hooks over malloc that also keep count of calls and bytes. */
 typedef struct {
     size_t allocations;

@@ -174,6 +174,14 @@ static inline float plk_f16_to_f32(uint16_t h) {
     return f;
 }
 
+/* ---- copying -------------------------------------------------------------- */
+
+/* memcpy for the two-core stage: rows of a tensor from flash or PSRAM into
+ * SRAM, one sequential stream. The M33 copies words eight at a time (LDM
+ * and STM) where both ends are 4-byte aligned; newlib-nano's memcpy goes a
+ * byte at a time. */
+void plk_copy(void *dst, const void *src, size_t n);
+
 /* ---- the build's kernels ---------------------------------------------------- */
 
 #if defined(__ARM_FEATURE_DSP) && defined(__ARM_FP) && !defined(PL_REFERENCE_KERNELS)

@@ -477,6 +477,24 @@ PL_HOT void plk_dsp_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t 
     }
 }
 
+/* ---- copying ------------------------------------------------------------------ */
+
+PL_HOT void plk_copy(void *dst, const void *src, size_t n) {
+    uint8_t *d = (uint8_t *)dst;
+    const uint8_t *s = (const uint8_t *)src;
+    if ((((uintptr_t)d | (uintptr_t)s) & 3u) == 0) {
+        /* 32 bytes a turn: LDM and STM of eight registers */
+        for (; n >= 32; n -= 32)
+            __asm__ volatile("ldmia %[s]!, {r2, r3, r4, r5, r6, r8, r9, r12}\n\t"
+                             "stmia %[d]!, {r2, r3, r4, r5, r6, r8, r9, r12}\n\t"
+                             : [s] "+r"(s), [d] "+r"(d)
+                             :
+                             : "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r12", "memory");
+        for (; n >= 4; n -= 4, d += 4, s += 4) *(uint32_t *)(void *)d = *(const uint32_t *)(const void *)s;
+    }
+    while (n--) *d++ = *s++;
+}
+
 /* ---- attention ---------------------------------------------------------------
  * A head's keys or values come in by VLDM, 8 floats an instruction, and q
  * (scores) or the sums (mix) stay in the FPU's registers for every

@@ -255,3 +255,7 @@ PL_HOT void plk_ref_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t 
                               const uint16_t *ws, int r0, int r1) {
     row_grouped(out, x, w, ws, r0, r1, 1);
 }
+
+#if !defined(PLK_HAVE_DSP)
+void plk_copy(void *dst, const void *src, size_t n) { memcpy(dst, src, n); }
+#endif
