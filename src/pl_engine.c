@@ -182,6 +182,7 @@ pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
     pl_layout(e, prompt_bytes_of(options), &fast, &large, &e->plan);
     e->platform = *platform;
     e->state.cores.platform = plan.cores == 2 ? &e->platform : NULL;
+    e->state.kv_in_sram = plan.kv_place == PL_PLACE_FAST;
     e->fast_pool = fast_pool;
     e->large_pool = large_pool;
     copy_placed_weights(e, (const uint8_t *)model);

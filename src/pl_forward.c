@@ -107,8 +107,15 @@ static void attention_half(void *arg, int core) {
                          j->s->att1 ? j->s->att1 : j->s->att);
 }
 
+/* Attention on both cores only when the KV cache is in SRAM: from PSRAM,
+ * two cores reading different heads' keys would break the bus's bursts,
+ * so one core reads them, as one stream. */
 static void attention(const pl_model_info *p, pl_state *s, size_t layer_offset, int pos) {
     attention_job j;
+    if (!s->kv_in_sram) {
+        attention_heads(p, s, layer_offset, pos, 0, p->n_heads, s->att);
+        return;
+    }
     j.p = p;
     j.s = s;
     j.layer_offset = layer_offset;

@@ -166,6 +166,7 @@ typedef struct {
     float *key_cache;         /* [layers][kv_positions][kv_dim] */
     float *value_cache;       /* [layers][kv_positions][kv_dim] */
     int kv_positions;         /* positions the cache holds (<= seq_len) */
+    int kv_in_sram;           /* the cache is in the fast pool */
     pl_cores cores;
 } pl_state;
 

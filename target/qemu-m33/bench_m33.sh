@@ -21,6 +21,7 @@ run() { # run CASE DESCRIPTION MODEL TOKENIZER|- [MORE FLAGS]
     eval "PICOLLAMA_M33_BENCH=1 $B/picollama-m33 \"$3\" $z $FLAGS $5" > "$d/out" 2> "$d/err" \
         || { cat "$d/err"; exit 1; }
     grep '^m33:' "$d/err"
+    # two cores: the two-core critical path is the clock the image reports
     # the generate phase's figures, for the summary lines at the end
     line=$(awk -v c="$1" '/^m33: generate: [0-9]+ positions/ { i = $7 }
         /^m33: generate: modeled/ { ms = $NF == "ms" ? $(NF-1) : $NF }
@@ -40,6 +41,8 @@ if [ -f "$SHARED/data/models/stories260K.bin" ]; then
         "$SHARED/data/models/stories260K_q80.bin" "$SHARED/data/models/tok512.bin"
     run stories260K-q8-sram "the same, weights and KV cache (for the story's 64 positions) in SRAM" \
         "$SHARED/data/models/stories260K_q80.bin" "$SHARED/data/models/tok512.bin" "--place sram --kv sram"
+    run stories260K-q8-sram-2core "the same on two cores" \
+        "$SHARED/data/models/stories260K_q80.bin" "$SHARED/data/models/tok512.bin" "--place sram --kv sram --cores 2"
 else
     echo "== stories260K: SKIPPED (no $SHARED/data/models)"
 fi
@@ -64,4 +67,6 @@ $B/picollama convert "$d/orig14mb.bin" "$d/orig14mb-fast.bin" -z "$d/tok32000.bi
     --embedding int4 --attention int8 --ffn int8 2>/dev/null
 run 14mb-fastest "the same: int8 layers, int4 embedding and classifier (groups of 32), placed by the Arduino class's rule" \
     "$d/orig14mb-fast.bin" - "--place auto"
+run 14mb-fastest-2core "the same on two cores (streamed rows through the SRAM stage)" \
+    "$d/orig14mb-fast.bin" - "--place auto --cores 2"
 printf '%s' "$summary"

@@ -84,7 +84,11 @@ int main(int argc, char **argv) {
                 argv[1], msize, tsize);
         return 64;
     }
-    snprintf(image, sizeof image, "%.*s/m33/picollama-m33.elf",
+    /* PICOLLAMA_M33_TWO_CORES=1: the two-core image on mps2-an521 (whose
+     * core 0 QEMU builds without FPU and DSP unless told to; the RP2350's
+     * cores have both) */
+    int two = getenv("PICOLLAMA_M33_TWO_CORES") != NULL;
+    snprintf(image, sizeof image, two ? "%.*s/m33/picollama-m33x2.elf" : "%.*s/m33/picollama-m33.elf",
              self_dir_end ? (int)(self_dir_end - argv[0]) : 1, self_dir_end ? argv[0] : ".");
 
     for (int i = 1; i < argc; i++) total += 3 * strlen(argv[i]) + 1;
@@ -99,12 +103,31 @@ int main(int argc, char **argv) {
     char *tok_dev = malloc((tokenizer ? strlen(tokenizer) : 0) + 64);
     sprintf(tok_dev, "loader,file=%s,addr=0x%lx", tokenizer ? tokenizer : "", BLOBS_ADDR + toff);
     const char *qemu = getenv("QEMU") ? getenv("QEMU") : "qemu-system-arm";
-    char *qargv[] = {(char *)qemu, "-M", "mps2-an505", "-cpu", "cortex-m33",
-                     "-display", "none", "-monitor", "none", "-serial", "none",
-                     "-semihosting-config", "enable=on,target=native",
-                     "-icount", "shift=0", "-kernel", image,
-                     "-append", cmdline, "-device", model_dev, "-device", tok_dev, NULL};
-    if (!tokenizer) qargv[sizeof qargv / sizeof qargv[0] - 3] = NULL; /* no second file */
+    char *qargv[40];
+    int q = 0;
+    qargv[q++] = (char *)qemu;
+    qargv[q++] = "-M";
+    if (two) {
+        qargv[q++] = "mps2-an521";
+        qargv[q++] = "-global";
+        qargv[q++] = "sse-200.CPU0_FPU=on";
+        qargv[q++] = "-global";
+        qargv[q++] = "sse-200.CPU0_DSP=on";
+    } else {
+        qargv[q++] = "mps2-an505";
+        qargv[q++] = "-cpu";
+        qargv[q++] = "cortex-m33";
+    }
+    const char *common[] = {"-display", "none", "-monitor", "none", "-serial", "none",
+                            "-semihosting-config", "enable=on,target=native",
+                            "-icount", "shift=0", "-kernel", image,
+                            "-append", cmdline, "-device", model_dev};
+    for (size_t i = 0; i < sizeof common / sizeof common[0]; i++) qargv[q++] = (char *)common[i];
+    if (tokenizer) { /* a second file */
+        qargv[q++] = "-device";
+        qargv[q++] = tok_dev;
+    }
+    qargv[q] = NULL;
     execvp(qemu, qargv);
     fprintf(stderr, "picollama-m33: cannot run %s: %s\n", qemu, strerror(errno));
     return 127;

@@ -178,6 +178,12 @@ int main(void) {
     }
     if ((rc = pl_parse_run_args(argc, args, first, &a)) != 0) return rc;
     if (a.seed == 0) a.seed = (uint64_t)(unsigned int)sh_time(); /* run.c's default */
+#if defined(M33_TWO_CORES)
+    if (a.cores == 2) m33_two_cores(&platform);
+#else
+    if (a.cores == 2) m33_two_cores_counted(&platform);
+#endif
+    uint64_t raw_start = m33_instructions();
     pl_room room = {m33_fast_pool_capacity(), m33_large_pool_capacity()};
     rc = pl_tell_story(&a, &blobs, &platform, room, 0, &stats, &plan);
     fflush(stdout);
@@ -188,6 +194,14 @@ int main(void) {
                      plan.kv_place);
         report_phase("generate", (uint64_t)stats.generated_tokens, stats.generate_ticks,
                      &stats.generate_traffic, plan.kv_place);
+        if (a.cores == 2 && m33_core_counts_now().sections) {
+            m33_core_counts c = m33_core_counts_now();
+            uint64_t positions = (uint64_t)stats.positions ? (uint64_t)stats.positions : 1u;
+            uint64_t raw = m33_instructions() - raw_start;
+            fprintf(stderr, "m33: two cores (counted one after the other, modeled side by side): per position %s instructions on core 0, %s on core 1, %s sections at %u instructions of handshake each\n",
+                    u64((raw - c.core1) / positions), u64(c.core1 / positions),
+                    u64(c.sections / positions), M33_SYNC_INSTRUCTIONS);
+        }
         fprintf(stderr, "m33: weights: %s B in flash, %s B copied to PSRAM, %s B to SRAM at open in %s instructions\n",
                 u64(plan.weight_bytes[PL_PLACE_IN_PLACE]), u64(plan.weight_bytes[PL_PLACE_LARGE]),
                 u64(plan.weight_bytes[PL_PLACE_FAST]), u64(plan.copy_ticks));

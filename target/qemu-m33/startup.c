@@ -110,7 +110,39 @@ static void mpu_init(void) {
     __asm__ volatile("dsb\n\tisb" ::: "memory");
 }
 
-__attribute__((noreturn)) void Reset_Handler(void) {
+#if defined(M33_TWO_CORES)
+/* mps2-an521: both cores start here, with core 0's stack pointer, once
+ * core 0 lets core 1 go (CPUWAIT). So before touching the stack: core 1
+ * (CPU_IDENTITY reads 1) takes its own stack (the RP2350's second 4 KB
+ * scratch bank) and goes to core1_reset. */
+#define SYSCTL_CPUWAIT REG(0x50021118u)
+void core1_reset(void);
+__attribute__((naked, noreturn)) void Reset_Handler(void) {
+    __asm__ volatile("ldr r0, =0x4001F000\n\t"
+                     "ldr r0, [r0]\n\t"
+                     "cbz r0, 1f\n\t"
+                     "ldr r0, =__stack1_top\n\t"
+                     "mov sp, r0\n\t"
+                     "b core1_reset\n\t"
+                     "1:\n\t"
+                     "b core0_reset\n\t");
+}
+
+/* Core 1: its own FPU access (the SCB is per core), then the work loop.
+ * Its MPU stays off: the default map, so only core 0's accesses are
+ * checked against the board's memories. */
+__attribute__((noreturn)) void core1_reset(void) {
+    SCB_CPACR |= 0xFu << 20;
+    __asm__ volatile("dsb\n\tisb" ::: "memory");
+    m33_core1_loop();
+}
+#define RESET_CORE0 core0_reset
+__attribute__((noreturn, used)) void core0_reset(void);
+#else
+#define RESET_CORE0 Reset_Handler
+#endif
+
+__attribute__((noreturn, used)) void RESET_CORE0(void) {
     uint32_t *src = &__data_load, *dst = &__data_start;
     while (dst < &__data_end) *dst++ = *src++;
     for (dst = &__bss_start; dst < &__bss_end; dst++) *dst = 0;
@@ -124,6 +156,12 @@ __attribute__((noreturn)) void Reset_Handler(void) {
         __asm__ volatile("mov %0, sp" : "=r"(sp));
         while (p < (volatile uint32_t *)sp - 16) *p++ = STACK_PAINT;
     }
+#if defined(M33_TWO_CORES)
+    /* .data and .bss are ready: core 1 may start (before the MPU closes
+     * the system control block's address) */
+    SYSCTL_CPUWAIT = 0;
+    __asm__ volatile("dsb\n\tsev" ::: "memory");
+#endif
     mpu_init();
     SYST_RVR = 0xFFFFFFu;
     SYST_CVR = 0;

@@ -106,6 +106,27 @@ for model in plm-mix plm-q4 plm-q8 plm-builtin; do
     done
     same_as_host "$model --kv sram" "$d/$model.bin" - -t 0.8 -s 9 -n 40 --kv sram
 done
+# Two cores: on mps2-an521 the second Cortex-M33 really runs its share
+# (PICOLLAMA_M33_TWO_CORES=1: the two-core image); on mps2-an505 the shares
+# run one after the other (as make bench-m33 counts them). fp32, llama2.c
+# int8 (groups that fit and that straddle rows), converted int4/int8 files,
+# read through the stage or placed in SRAM and PSRAM: the host's stories.
+for pair in "$d/m0.bin:$d/tok.bin" "$d/gqa.bin:$d/tok.bin" "$d/q8.bin:$d/tok.bin" "$d/q8fast.bin:$d/tok.bin" \
+            "$d/plm-mix.bin:-" "$d/plm-q4.bin:-" "$d/plm-builtin.bin:-"; do
+    model=${pair%%:*}; tok=${pair#*:}
+    for place in flash psram auto; do
+        PICOLLAMA_M33_TWO_CORES=1 same_as_host "$(basename "$model") two cores (an521) --place $place" \
+            "$model" "$tok" -s 6 -t 0.9 -n 40 --cores 2 --place $place
+    done
+    same_as_host "$(basename "$model") two cores counted (an505)" "$model" "$tok" -s 6 -t 0.9 -n 40 --cores 2
+done
+PICOLLAMA_M33_TWO_CORES=1 same_as_host "two cores, weights and the KV cache in SRAM" "$d/plm-mix.bin" - -s 2 -n 40 --cores 2 --place sram --kv sram
+qemu-system-arm -M mps2-an521 -global sse-200.CPU0_FPU=on -global sse-200.CPU0_DSP=on -display none \
+    -monitor none -serial none -semihosting-config enable=on,target=native -icount shift=0 \
+    -kernel $B/m33/picollama-m33x2.elf -append "builtin -s 5 -n 40 --cores 2" > "$d/m33x2" 2>&1
+"$P" $B/m33/builtin_model.bin -s 5 -n 40 > "$d/host" 2>/dev/null
+if cmp -s "$d/host" "$d/m33x2"; then ok; else bad "the two-core image's own model on two cores"; fi
+
 # A version-2 file converted to int8 in its own groups tells its story.
 "$M33" "$d/q8fast.bin" -z "$d/tok.bin" -s 4 -n 48 > "$d/v2" 2>/dev/null
 "$M33" "$d/plm-q8.bin" -s 4 -n 48 > "$d/plm" 2>/dev/null
