@@ -46,6 +46,10 @@ extern "C" uint32_t picollama_arduino_cycles_per_ms(void);
 extern "C" size_t picollama_arduino_psram_size(void);
 extern "C" size_t picollama_arduino_sram_free(void);
 extern "C" size_t picollama_arduino_psram_free(void);
+/* Starts core 1's work loop (pico-sdk's multicore_launch_core1); 0 when the
+ * sketch has core 1 (setup1/loop1). */
+extern "C" int picollama_arduino_start_core1(void);
+extern "C" void picollama_arduino_use_both_cores(pl_platform *p);
 
 /* SRAM heap left to the sketch after setModel, at least. */
 #ifndef PICOLLAMA_SRAM_KEEP
@@ -76,7 +80,7 @@ public:
     };
 
     PicoLlama() : engine_(0), cb_(0), stopRequested_(false), seedSet_(false), seed_(0),
-                  maxPrompt_(0), placement_(PlaceAuto), copyMs_(0.0f) {
+                  maxPrompt_(0), placement_(PlaceAuto), copyMs_(0.0f), bothCores_(false) {
         sampling_ = pl_default_sampling();
         sampling_.steps = 0; /* the model's whole context, unless set */
         clearError();
@@ -102,10 +106,20 @@ public:
         size_t psramRoom = psramFree < PL_BOARD_PSRAM_BYTES ? psramFree : PL_BOARD_PSRAM_BYTES;
         if (sramRoom > PL_BOARD_SRAM_BYTES - PL_BOARD_SRAM_RESERVE)
             sramRoom = PL_BOARD_SRAM_BYTES - PL_BOARD_SRAM_RESERVE;
+        pl_platform platform = picollama_arduino_platform();
         pl_options options;
         memset(&options, 0, sizeof options);
         options.max_prompt_bytes = maxPrompt_;
         options.max_positions = sampling_.steps; /* 0: the whole context */
+        if (bothCores_) {
+            if (!picollama_arduino_start_core1()) {
+                err_.status = PL_ERR_ARGUMENT;
+                copyMessage("useBothCores: the sketch runs core 1 itself (setup1/loop1)");
+                return false;
+            }
+            picollama_arduino_use_both_cores(&platform);
+            options.cores = 2;
+        }
         if (placement_ == PlaceAuto) {
             if (pl_auto_place(model, len, tokenizer, tokenizerLen, sramRoom, psramRoom, &options,
                               &err_) != PL_OK)
@@ -127,7 +141,6 @@ public:
                      sram ? "SRAM" : "PSRAM", (unsigned long)(sram ? sramRoom : psramRoom));
             return false;
         }
-        pl_platform platform = picollama_arduino_platform();
         if (pl_open(&engine_, model, len, tokenizer, tokenizerLen, &options, &platform, &err_) != PL_OK)
             return false;
         copyMs_ = (float)pl_memory(engine_)->copy_ticks / (float)picollama_arduino_cycles_per_ms();
@@ -163,6 +176,14 @@ public:
     void setSteps(unsigned steps) { sampling_.steps = (int)steps; }
     /* Where setModel puts the weights (default PlaceAuto). */
     void setPlacement(Placement p) { placement_ = p; }
+    /* Both cores (before setModel; off by default): setModel starts a work
+     * loop on core 1 (pico-sdk's multicore_launch_core1, the inter-core
+     * FIFO as its doorbell, core 1's own 4 KB stack) and every token's
+     * products and attention are split between the cores, with the same
+     * stories. It takes core 1 for good: a sketch with setup1()/loop1() is
+     * refused, and one that writes flash (EEPROM, LittleFS) must not do so
+     * during generate(). */
+    void useBothCores(bool on) { bothCores_ = on; }
     /* Milliseconds setModel spent copying weights. */
     float copyMs() const { return copyMs_; }
     /* Longest prompt in bytes (default 1024); takes effect at setModel. */
@@ -252,6 +273,7 @@ private:
     size_t maxPrompt_;
     Placement placement_;
     float copyMs_;
+    bool bothCores_;
     pl_sampling sampling_;
     pl_error err_;
     Stats stats_;

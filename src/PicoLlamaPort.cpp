@@ -6,6 +6,7 @@
 #if defined(ARDUINO_ARCH_RP2040)
 
 #include <Arduino.h>
+#include <pico/multicore.h>
 #include <stdlib.h>
 
 #include "PicoLlama.h"
@@ -43,10 +44,55 @@ pl_platform picollama_arduino_platform(void) {
     p.release = port_release;
     p.clock = port_cycles;
     p.user = NULL;
+    p.run_on_both = NULL; /* one core unless the class asks for both */
     return p;
 }
 
 uint32_t picollama_arduino_random_seed(void) { return rp2040.hwrand32(); }
+
+/* ---- both cores (PicoLlama::useBothCores) ------------------------------
+ * Core 1 runs a loop in RAM that waits on the inter-core FIFO; each piece
+ * of work is a function and an argument left here, and a FIFO word as the
+ * doorbell each way (pointers never travel through the FIFO). The sketch
+ * must not use core 1 itself (setup1/loop1, or multicore_launch_core1). */
+static void (*volatile job_fn)(void *arg, int core);
+static void *volatile job_arg;
+static bool core1_running;
+
+/* A sketch that defines setup1/loop1 has core 1 already (arduino-pico's
+ * main starts it); weak references tell, as arduino-pico's main does. */
+extern void setup1() __attribute__((weak));
+extern void loop1() __attribute__((weak));
+
+static void PL_HOT core1_main(void) {
+    for (;;) {
+        (void)multicore_fifo_pop_blocking();
+        job_fn(job_arg, 1);
+        __sync_synchronize(); /* core 1's results before the doorbell */
+        multicore_fifo_push_blocking(1);
+    }
+}
+
+static void PL_HOT port_run_on_both(void *user, void (*fn)(void *arg, int core), void *arg) {
+    (void)user;
+    job_fn = fn;
+    job_arg = arg;
+    __sync_synchronize(); /* the job before the doorbell */
+    multicore_fifo_push_blocking(1);
+    fn(arg, 0);
+    (void)multicore_fifo_pop_blocking();
+    __sync_synchronize();
+}
+
+int picollama_arduino_start_core1(void) {
+    if (core1_running) return 1;
+    if (setup1 || loop1) return 0;
+    multicore_launch_core1(core1_main);
+    core1_running = true;
+    return 1;
+}
+
+void picollama_arduino_use_both_cores(pl_platform *p) { p->run_on_both = port_run_on_both; }
 
 uint32_t picollama_arduino_cycles_per_ms(void) { return (uint32_t)(PL_PORT_CPU_HZ / 1000u); }
 

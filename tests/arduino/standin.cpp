@@ -132,3 +132,60 @@ size_t BackgroundAudioSpeech::speak(const char *text) {
 
 bool BackgroundAudioSpeech::done() { return speech_queued == 0; }
 
+
+/* ---- pico/multicore.h: core 1 as a thread, the FIFOs as two queues ---- */
+#include <pthread.h>
+
+#include "pico/multicore.h"
+
+namespace {
+struct Fifo {
+    uint32_t v[4];
+    int n = 0, head = 0;
+    pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+    pthread_cond_t c = PTHREAD_COND_INITIALIZER;
+    void push(uint32_t x) {
+        pthread_mutex_lock(&m);
+        while (n == 4) pthread_cond_wait(&c, &m);
+        v[(head + n++) % 4] = x;
+        pthread_cond_broadcast(&c);
+        pthread_mutex_unlock(&m);
+    }
+    uint32_t pop() {
+        pthread_mutex_lock(&m);
+        while (n == 0) pthread_cond_wait(&c, &m);
+        uint32_t x = v[head];
+        head = (head + 1) % 4;
+        n--;
+        pthread_cond_broadcast(&c);
+        pthread_mutex_unlock(&m);
+        return x;
+    }
+};
+Fifo to_core1, to_core0;
+thread_local int this_core = 0;
+void (*core1_entry)(void);
+void *core1_thread(void *) {
+    this_core = 1;
+    core1_entry();
+    return nullptr;
+}
+} // namespace
+
+int standin_core1_launches;
+
+extern "C" void multicore_launch_core1(void (*entry)(void)) {
+    pthread_t t;
+    core1_entry = entry;
+    standin_core1_launches++;
+    pthread_create(&t, nullptr, core1_thread, nullptr);
+    pthread_detach(t);
+}
+
+extern "C" void multicore_fifo_push_blocking(uint32_t data) {
+    (this_core ? to_core0 : to_core1).push(data);
+}
+
+extern "C" uint32_t multicore_fifo_pop_blocking(void) {
+    return (this_core ? to_core1 : to_core0).pop();
+}

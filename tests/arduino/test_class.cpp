@@ -11,6 +11,7 @@
 
 #include <string>
 
+extern int standin_core1_launches;
 static std::string story;
 static int pieces, ends, stop_after;
 static PicoLlama *current;
@@ -142,6 +143,21 @@ int main() {
             CHECK(p.sramBytes() <= 26000u - PICOLLAMA_SRAM_KEEP);
         }
         unsetenv("ARDUINO_SRAM_FREE");
+        /* Both cores: core 1 started once, through pico-sdk's call; the
+         * same story as one core, in every placement. */
+        for (int i = 0; i < 4 && plm; i++) {
+            PicoLlama p;
+            current = &p;
+            p.setPlacement(places[i]);
+            p.useBothCores(true);
+            CHECK(p.setModel(plm, psize));
+            p.setOutputCB(collect);
+            p.setSeed(11);
+            reset();
+            CHECK(p.generate("Once upon a time", 24));
+            CHECK(story == stories[0]);
+        }
+        CHECK_EQ_INT(standin_core1_launches, 1);
         free(plm);
     }
     free(model);
