@@ -55,6 +55,7 @@ $B/picollama convert "$ROOT/models/stories.bin" "$d/stories-shipped.bin" -z "$RO
     $SHIPPED_FLAGS 2>/dev/null
 run builtin-shipped "the built-in model as shipped ($SHIPPED_FLAGS), placed as the Arduino class places it" \
     "$d/stories-shipped.bin" - "--place auto"
+run builtin-shipped-2core "the same on two cores" "$d/stories-shipped.bin" - "--place auto --cores 2"
 $B/tests/make_fixture model "$d/orig14mb.bin" --dim 96 --hidden 256 --layers 5 --heads 6 \
     --kv-heads 6 --vocab 32000 --seq-len 256 --seed 1
 $B/tests/make_fixture tokenizer "$d/tok32000.bin" --vocab 32000
