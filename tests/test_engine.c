@@ -334,6 +334,15 @@ static float *all_logits(pl_engine *e, int positions, int vocab) {
     return out;
 }
 
+/* A story of `steps` positions from no prompt, run.c's sampling. */
+static pl_status short_story(pl_engine *e, int steps, pl_stats *st, pl_error *err) {
+    collector col;
+    memset(&col, 0, sizeof col);
+    pl_sampling sm = pl_default_sampling();
+    sm.steps = steps;
+    return pl_generate(e, "", &sm, collect, &col, st, err);
+}
+
 static void test_placement(void) {
     /* A PicoLlama file with every type; placed in place, all in the fast
      * pool, all in the large pool, within a budget, and by the board rule:
@@ -412,12 +421,8 @@ static void test_placement(void) {
         if (mode == 3) /* the rule's room: the fast pool within what it was given */
             CHECK(plan.fast_bytes <= in_place_fast + 6000);
         /* traffic by place: a story's weight bytes per position are the plan's */
-        collector col;
         pl_stats st;
-        memset(&col, 0, sizeof col);
-        pl_sampling sm = pl_default_sampling();
-        sm.steps = 8;
-        CHECK_STATUS(pl_generate(e, "", &sm, collect, &col, &st, &err), PL_OK, err);
+        CHECK_STATUS(short_story(e, 8, &st, &err), PL_OK, err);
         for (int p = 0; p < PL_PLACE_COUNT; p++)
             CHECK_EQ_INT(st.generate_traffic.weight_bytes[p],
                          (uint64_t)st.generated_tokens * plan.weight_bytes_per_token[p]);
@@ -543,12 +548,8 @@ static void test_two_cores(void) {
                 CHECK(pl_memory(e2)->fast_bytes >= pl_memory(e1)->fast_bytes + pl_memory(e2)->stage_bytes);
                 CHECK_EQ_INT(c2.calls, 2);
                 /* work was handed to both cores */
-                collector col;
                 pl_stats st;
-                memset(&col, 0, sizeof col);
-                pl_sampling sm = pl_default_sampling();
-                sm.steps = 4;
-                CHECK_STATUS(pl_generate(e2, "", &sm, collect, &col, &st, &err), PL_OK, err);
+                CHECK_STATUS(short_story(e2, 4, &st, &err), PL_OK, err);
                 CHECK(st.generate_traffic.sections > 0);
             }
             pl_close(e1);
