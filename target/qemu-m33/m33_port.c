@@ -27,18 +27,18 @@ static void pool_release(void *user, pl_pool pool, void *ptr) {
 /* Two cores on the one-core board (mps2-an505): each section's two shares
  * run one after the other and each is counted; the clock then tells the
  * time two cores take, everything but the shorter share of each section
- * (it runs while the longer one does) plus M33_SYNC_INSTRUCTIONS for the
+ * (it runs while the longer one does) plus BOARD_SYNC_INSTRUCTIONS for the
  * handshake. Counted: every instruction of both shares. Modeled: that they
  * overlap, and the handshake's cost. */
-static m33_core_counts counts;
+static board_core_counts counts;
 
 static void run_on_both_counted(void *user, void (*fn)(void *arg, int core), void *arg) {
     (void)user;
-    uint64_t t0 = m33_instructions();
+    uint64_t t0 = board_instructions();
     fn(arg, 1);
-    uint64_t t1 = m33_instructions();
+    uint64_t t1 = board_instructions();
     fn(arg, 0);
-    uint64_t t2 = m33_instructions();
+    uint64_t t2 = board_instructions();
     uint64_t a1 = t1 - t0, a0 = t2 - t1;
     counts.core1 += a1;
     counts.overlapped += a0 < a1 ? a0 : a1;
@@ -47,12 +47,12 @@ static void run_on_both_counted(void *user, void (*fn)(void *arg, int core), voi
 
 static uint64_t clock_instructions(void *user) {
     (void)user;
-    return m33_instructions() - counts.overlapped + counts.sections * M33_SYNC_INSTRUCTIONS;
+    return board_instructions() - counts.overlapped + counts.sections * BOARD_SYNC_INSTRUCTIONS;
 }
 
-void m33_two_cores_counted(pl_platform *p) { p->run_on_both = run_on_both_counted; }
+void board_two_cores_counted(pl_platform *p) { p->run_on_both = run_on_both_counted; }
 
-#if defined(M33_TWO_CORES)
+#if defined(BOARD_TWO_CORES)
 /* The real second core (mps2-an521): a mailbox in SRAM. Core 0 posts the
  * work and bumps `start`; core 1 runs its share and copies `start` to
  * `done`; each side orders its writes with a DMB, signals with SEV and
@@ -88,16 +88,16 @@ void m33_core1_loop(void) {
     }
 }
 
-void m33_two_cores(pl_platform *p) { p->run_on_both = run_on_both_core1; }
+void board_two_cores(pl_platform *p) { p->run_on_both = run_on_both_core1; }
 #endif
 
-m33_core_counts m33_core_counts_now(void) { return counts; }
+board_core_counts board_core_counts_now(void) { return counts; }
 
-pl_platform m33_platform(void) {
+pl_platform board_platform(void) {
     pl_platform p;
     pools[0].start = pools[0].next = &__fast_pool_start;
     pools[0].end = &__fast_pool_end;
-    if (!pools[1].start) m33_use_blobs(0);
+    if (!pools[1].start) board_use_blobs(0);
     p.alloc = pool_alloc;
     p.release = pool_release;
     p.clock = clock_instructions;
@@ -106,11 +106,11 @@ pl_platform m33_platform(void) {
     return p;
 }
 
-size_t m33_fast_pool_capacity(void) { return (size_t)(&__fast_pool_end - &__fast_pool_start); }
-size_t m33_large_pool_capacity(void) { return (size_t)(pools[1].end - pools[1].start); }
-size_t m33_static_sram(void) { return (size_t)(&__bss_end - &__data_start); }
+size_t board_fast_pool_capacity(void) { return (size_t)(&__fast_pool_end - &__fast_pool_start); }
+size_t board_large_pool_capacity(void) { return (size_t)(pools[1].end - pools[1].start); }
+size_t board_static_sram(void) { return (size_t)(&__bss_end - &__data_start); }
 
-void m33_use_blobs(size_t bytes) {
+void board_use_blobs(size_t bytes) {
     uint8_t *start = &__blobs_start + ((bytes + 31u) & ~(size_t)31u);
     size_t room = (size_t)(&__blobs_end - start), psram = (size_t)(uintptr_t)&__psram_size;
     pools[1].start = pools[1].next = start;

@@ -36,7 +36,7 @@ void SysTick_Handler(void) { systick_wraps++; }
 
 /* SysTick on the CPU clock under `-icount shift=0` counts down once per 50
  * instructions, the same on every run: a deterministic instruction counter. */
-uint64_t m33_instructions(void) {
+uint64_t board_instructions(void) {
     uint32_t wraps, value;
     do {
         wraps = systick_wraps;
@@ -45,7 +45,7 @@ uint64_t m33_instructions(void) {
     return ((uint64_t)wraps * 0x1000000u + (0xFFFFFFu - value)) * M33_INSTRUCTIONS_PER_TICK;
 }
 
-size_t m33_stack_used(void) {
+size_t board_stack_used(void) {
     const uint32_t *p = &__stack0_bottom;
     while (p < &__stack0_top && *p == STACK_PAINT) p++;
     return (size_t)((const uint8_t *)&__stack0_top - (const uint8_t *)p);
@@ -102,7 +102,7 @@ static void mpu_init(void) {
     MPU_MAIR0 = 0xFFu; /* attribute 0: normal memory, write-back */
     mpu_region(0, &__flash_start, &__flash_end, 2u, 0u); /* read-only, executable */
     mpu_region(1, &__sram_start, &__sram_end, 0u, 1u);   /* read-write */
-    /* no files yet: the PSRAM from the region's start (m33_use_blobs) */
+    /* no files yet: the PSRAM from the region's start (board_use_blobs) */
     mpu_region(2, &__blobs_start, &__blobs_start + (uintptr_t)&__psram_size, 0u, 1u);
     mpu_region(3, &__blobs_start, &__blobs_start, 2u, 1u);
     MPU_CTRL = 1u; /* on, no default map for the rest */
@@ -110,7 +110,7 @@ static void mpu_init(void) {
     __asm__ volatile("dsb\n\tisb" ::: "memory");
 }
 
-#if defined(M33_TWO_CORES)
+#if defined(BOARD_TWO_CORES)
 /* mps2-an521: both cores start here, with core 0's stack pointer, once
  * core 0 lets core 1 go (CPUWAIT). So before touching the stack: core 1
  * (CPU_IDENTITY reads 1) takes its own stack (the RP2350's second 4 KB
@@ -156,7 +156,7 @@ __attribute__((noreturn, used)) void RESET_CORE0(void) {
         __asm__ volatile("mov %0, sp" : "=r"(sp));
         while (p < (volatile uint32_t *)sp - 16) *p++ = STACK_PAINT;
     }
-#if defined(M33_TWO_CORES)
+#if defined(BOARD_TWO_CORES)
     /* .data and .bss are ready: core 1 may start (before the MPU closes
      * the system control block's address) */
     SYSCTL_CPUWAIT = 0;

@@ -17,7 +17,7 @@
 #include <string.h>
 
 #include "cli.h"
-#include "m33_port.h"
+#include "board.h"
 #include "semihosting.h"
 
 #include "builtin_model.h"
@@ -129,7 +129,7 @@ int main(void) {
     pl_story_blobs blobs;
     pl_stats stats;
     pl_memory_plan plan;
-    pl_platform platform = m33_platform();
+    pl_platform platform = board_platform();
     int argc, first = 0, bench = 0, rc;
 
     setvbuf(stdout, stdout_buf, _IOFBF, sizeof stdout_buf);
@@ -146,7 +146,7 @@ int main(void) {
     blobs.tokenizer_size = 0;
     while (first < argc && args[first][0] == '-' && args[first][1] == '-') {
         if (!strcmp(args[first], "--kernel-test") || !strcmp(args[first], "--kernel-bench")) {
-            rc = args[first][9] == 't' ? m33_kernel_test() : m33_kernel_bench();
+            rc = args[first][9] == 't' ? board_kernel_test() : board_kernel_bench();
             fflush(stdout);
             return rc;
         } else if (!strcmp(args[first], "--bench")) {
@@ -165,7 +165,7 @@ int main(void) {
             blobs.model_size = msize;
             blobs.tokenizer = tsize ? &__blobs_start + toff : NULL; /* 0: the model's own */
             blobs.tokenizer_size = tsize;
-            m33_use_blobs(tsize ? toff + tsize : msize);
+            board_use_blobs(tsize ? toff + tsize : msize);
             first += 3;
         } else {
             fprintf(stderr, "picollama-m33: unknown option %s\n", args[first]);
@@ -178,13 +178,13 @@ int main(void) {
     }
     if ((rc = pl_parse_run_args(argc, args, first, &a)) != 0) return rc;
     if (a.seed == 0) a.seed = (uint64_t)(unsigned int)sh_time(); /* run.c's default */
-#if defined(M33_TWO_CORES)
-    if (a.cores == 2) m33_two_cores(&platform);
+#if defined(BOARD_TWO_CORES)
+    if (a.cores == 2) board_two_cores(&platform);
 #else
-    if (a.cores == 2) m33_two_cores_counted(&platform);
+    if (a.cores == 2) board_two_cores_counted(&platform);
 #endif
-    uint64_t raw_start = m33_instructions();
-    pl_room room = {m33_fast_pool_capacity(), m33_large_pool_capacity()};
+    uint64_t raw_start = board_instructions();
+    pl_room room = {board_fast_pool_capacity(), board_large_pool_capacity()};
     rc = pl_tell_story(&a, &blobs, &platform, room, 0, &stats, &plan);
     fflush(stdout);
     if (rc == 0 && bench) {
@@ -194,24 +194,24 @@ int main(void) {
                      plan.kv_place);
         report_phase("generate", (uint64_t)stats.generated_tokens, stats.generate_ticks,
                      &stats.generate_traffic, plan.kv_place);
-        if (a.cores == 2 && m33_core_counts_now().sections) {
-            m33_core_counts c = m33_core_counts_now();
+        if (a.cores == 2 && board_core_counts_now().sections) {
+            board_core_counts c = board_core_counts_now();
             uint64_t positions = (uint64_t)stats.positions ? (uint64_t)stats.positions : 1u;
-            uint64_t raw = m33_instructions() - raw_start;
+            uint64_t raw = board_instructions() - raw_start;
             fprintf(stderr, "m33: two cores (counted one after the other, modeled side by side): per position %s instructions on core 0, %s on core 1, %s sections at %u instructions of handshake each\n",
                     u64((raw - c.core1) / positions), u64(c.core1 / positions),
-                    u64(c.sections / positions), M33_SYNC_INSTRUCTIONS);
+                    u64(c.sections / positions), BOARD_SYNC_INSTRUCTIONS);
         }
         fprintf(stderr, "m33: weights: %s B in flash, %s B copied to PSRAM, %s B to SRAM at open in %s instructions\n",
                 u64(plan.weight_bytes[PL_PLACE_IN_PLACE]), u64(plan.weight_bytes[PL_PLACE_LARGE]),
                 u64(plan.weight_bytes[PL_PLACE_FAST]), u64(plan.copy_ticks));
         fprintf(stderr, "m33: SRAM: %s bytes static (.data+.bss) + %s fast pool (of %s) + 8192 stacks",
-                u64(m33_static_sram()), u64(plan.fast_bytes), u64(m33_fast_pool_capacity()));
+                u64(board_static_sram()), u64(plan.fast_bytes), u64(board_fast_pool_capacity()));
         fprintf(stderr, " = %s of %s; deepest stack %s of 4096\n",
-                u64(m33_static_sram() + plan.fast_bytes + 8192), u64((uintptr_t)&__sram_budget),
-                u64(m33_stack_used()));
+                u64(board_static_sram() + plan.fast_bytes + 8192), u64((uintptr_t)&__sram_budget),
+                u64(board_stack_used()));
         fprintf(stderr, "m33: PSRAM: %s bytes large pool (of %s; KV cache %s in %s, tokenizer index %s, prompt %s)\n",
-                u64(plan.large_bytes), u64(m33_large_pool_capacity()), u64(plan.kv_cache_bytes),
+                u64(plan.large_bytes), u64(board_large_pool_capacity()), u64(plan.kv_cache_bytes),
                 plan.kv_place == PL_PLACE_FAST ? "SRAM" : "PSRAM", u64(plan.tokenizer_bytes),
                 u64(plan.prompt_bytes));
     }

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "kernels/pl_kernels.h"
-#include "m33_port.h"
+#include "board.h"
 
 static uint32_t rng = 2463534242u;
 static uint32_t next(void) {
@@ -37,7 +37,7 @@ static uint16_t wscales16[MAX_N * MAX_ROWS / 4 + 2];
 #define ATT_MAX_KV 72 /* head size 24 times 3 kv heads */
 static float out_ref[MAX_ROWS], out_dsp[MAX_ROWS];
 
-int m33_kernel_test(void) {
+int board_kernel_test(void) {
     int passed = 0, failed = 0;
 #if defined(PLK_HAVE_DSP)
     for (int trial = 0; trial < 400; trial++) {
@@ -124,7 +124,7 @@ int m33_kernel_test(void) {
     /* attention: every head size the fast paths take and some they leave,
      * any number of positions, keys and values at a stride (from the PSRAM
      * region, so the image's static SRAM stays the engine's) */
-    pl_platform platform = m33_platform();
+    pl_platform platform = board_platform();
     float *att_keys = platform.alloc(NULL, PL_POOL_LARGE, ATT_MAX_POS * ATT_MAX_KV * sizeof(float));
     float *att_values = platform.alloc(NULL, PL_POOL_LARGE, ATT_MAX_POS * ATT_MAX_KV * sizeof(float));
     if (!att_keys || !att_values) {
@@ -178,10 +178,10 @@ static void report(const char *name, uint64_t instructions) {
            BENCH_ROWS, BENCH_N, (unsigned long)instructions, per100 / 100, per100 % 100);
 }
 
-int m33_kernel_bench(void) {
+int board_kernel_bench(void) {
     /* From the PSRAM region, so the image's static SRAM stays the engine's:
      * the instruction counts do not depend on where the weights are. */
-    pl_platform platform = m33_platform();
+    pl_platform platform = board_platform();
     int8_t *bench_w8 = platform.alloc(NULL, PL_POOL_LARGE, BENCH_ROWS * BENCH_N);
     float *bench_w32 = platform.alloc(NULL, PL_POOL_LARGE, BENCH_ROWS * BENCH_N * sizeof(float));
     float *bench_ws = platform.alloc(NULL, PL_POOL_LARGE, BENCH_ROWS * BENCH_N / BENCH_GS * sizeof(float));
@@ -200,19 +200,19 @@ int m33_kernel_bench(void) {
     }
     for (int j = 0; j < BENCH_N; j++) input[j] = ((float)(next() % 2001) - 1000.0f) * 1e-3f;
     plk_q8_vector x = {q, xs, wide, BENCH_N, BENCH_GS};
-    uint64_t t0 = m33_instructions();
+    uint64_t t0 = board_instructions();
     plk_quantize_q8(q, xs, wide, input, BENCH_N, BENCH_GS);
-    uint64_t t1 = m33_instructions();
+    uint64_t t1 = board_instructions();
     plk_matvec_q8(bench_out, &x, bench_w8, bench_ws, 0, BENCH_ROWS);
-    uint64_t t2 = m33_instructions();
+    uint64_t t2 = board_instructions();
     plk_ref_matvec_q8(bench_out, &x, bench_w8, bench_ws, 0, BENCH_ROWS);
-    uint64_t t3 = m33_instructions();
+    uint64_t t3 = board_instructions();
     plk_matvec_f32(bench_out, input, bench_w32, BENCH_N, 0, BENCH_ROWS);
-    uint64_t t4 = m33_instructions();
+    uint64_t t4 = board_instructions();
     plk_matvec_q4(bench_out, &x, (const uint8_t *)bench_w8, bench_ws16, 0, BENCH_ROWS);
-    uint64_t t5 = m33_instructions();
+    uint64_t t5 = board_instructions();
     plk_ref_matvec_q4(bench_out, &x, (const uint8_t *)bench_w8, bench_ws16, 0, BENCH_ROWS);
-    uint64_t t6 = m33_instructions();
+    uint64_t t6 = board_instructions();
     printf("kernel-bench: quantize_q8 of %d values: %lu instructions\n", BENCH_N,
            (unsigned long)(t1 - t0));
     report("matvec_q8 (" PLK_KERNELS_NAME ", group 32)", t2 - t1);
