@@ -39,11 +39,17 @@ typedef struct {
 } board_core_counts;
 void board_two_cores_counted(pl_platform *p);
 board_core_counts board_core_counts_now(void);
+/* The clock a board port gives the engine: instructions, less what the
+ * counted second core overlaps (cores_counted.c). */
+uint64_t board_two_core_clock(void);
 #if defined(BOARD_TWO_CORES)
 /* A two-core image: the work really runs on core 1. */
 void board_two_cores(pl_platform *p);
 #endif
 
+/* main.c: the image's program; the board's startup calls it and exits
+ * with its status. */
+int board_main(void);
 int board_kernel_test(void); /* kernel_test.c */
 int board_kernel_bench(void);
 

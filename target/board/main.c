@@ -124,7 +124,7 @@ static void report_phase(const char *name, uint64_t tokens, uint64_t instruction
     fputs(" ms\n", stderr);
 }
 
-int main(void) {
+int board_main(void) {
     pl_run_args a;
     pl_story_blobs blobs;
     pl_stats stats;

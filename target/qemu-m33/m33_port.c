@@ -24,33 +24,35 @@ static void pool_release(void *user, pl_pool pool, void *ptr) {
     if (ptr) r->next = r->start; /* one block per pool: releasing it empties the pool */
 }
 
-/* Two cores on the one-core board (mps2-an505): each section's two shares
- * run one after the other and each is counted; the clock then tells the
- * time two cores take, everything but the shorter share of each section
- * (it runs while the longer one does) plus BOARD_SYNC_INSTRUCTIONS for the
- * handshake. Counted: every instruction of both shares. Modeled: that they
- * overlap, and the handshake's cost. */
-static board_core_counts counts;
-
-static void run_on_both_counted(void *user, void (*fn)(void *arg, int core), void *arg) {
-    (void)user;
-    uint64_t t0 = board_instructions();
-    fn(arg, 1);
-    uint64_t t1 = board_instructions();
-    fn(arg, 0);
-    uint64_t t2 = board_instructions();
-    uint64_t a1 = t1 - t0, a0 = t2 - t1;
-    counts.core1 += a1;
-    counts.overlapped += a0 < a1 ? a0 : a1;
-    counts.sections++;
-}
-
 static uint64_t clock_instructions(void *user) {
     (void)user;
-    return board_instructions() - counts.overlapped + counts.sections * BOARD_SYNC_INSTRUCTIONS;
+    return board_two_core_clock();
 }
 
-void board_two_cores_counted(pl_platform *p) { p->run_on_both = run_on_both_counted; }
+pl_platform board_platform(void) {
+    pl_platform p;
+    pools[0].start = pools[0].next = &__fast_pool_start;
+    pools[0].end = &__fast_pool_end;
+    if (!pools[1].start) board_use_blobs(0);
+    p.alloc = pool_alloc;
+    p.release = pool_release;
+    p.clock = clock_instructions;
+    p.user = NULL;
+    p.run_on_both = NULL;
+    return p;
+}
+
+size_t board_fast_pool_capacity(void) { return (size_t)(&__fast_pool_end - &__fast_pool_start); }
+size_t board_large_pool_capacity(void) { return (size_t)(pools[1].end - pools[1].start); }
+size_t board_static_sram(void) { return (size_t)(&__bss_end - &__data_start); }
+
+void board_use_blobs(size_t bytes) {
+    uint8_t *start = &__blobs_start + ((bytes + 31u) & ~(size_t)31u);
+    size_t room = (size_t)(&__blobs_end - start), psram = (size_t)(uintptr_t)&__psram_size;
+    pools[1].start = pools[1].next = start;
+    pools[1].end = start + (room < psram ? room : psram);
+    m33_map_blobs(start, pools[1].start, pools[1].end);
+}
 
 #if defined(BOARD_TWO_CORES)
 /* The real second core (mps2-an521): a mailbox in SRAM. Core 0 posts the
@@ -91,29 +93,3 @@ void m33_core1_loop(void) {
 void board_two_cores(pl_platform *p) { p->run_on_both = run_on_both_core1; }
 #endif
 
-board_core_counts board_core_counts_now(void) { return counts; }
-
-pl_platform board_platform(void) {
-    pl_platform p;
-    pools[0].start = pools[0].next = &__fast_pool_start;
-    pools[0].end = &__fast_pool_end;
-    if (!pools[1].start) board_use_blobs(0);
-    p.alloc = pool_alloc;
-    p.release = pool_release;
-    p.clock = clock_instructions;
-    p.user = NULL;
-    p.run_on_both = NULL;
-    return p;
-}
-
-size_t board_fast_pool_capacity(void) { return (size_t)(&__fast_pool_end - &__fast_pool_start); }
-size_t board_large_pool_capacity(void) { return (size_t)(pools[1].end - pools[1].start); }
-size_t board_static_sram(void) { return (size_t)(&__bss_end - &__data_start); }
-
-void board_use_blobs(size_t bytes) {
-    uint8_t *start = &__blobs_start + ((bytes + 31u) & ~(size_t)31u);
-    size_t room = (size_t)(&__blobs_end - start), psram = (size_t)(uintptr_t)&__psram_size;
-    pools[1].start = pools[1].next = start;
-    pools[1].end = start + (room < psram ? room : psram);
-    m33_map_blobs(start, pools[1].start, pools[1].end);
-}

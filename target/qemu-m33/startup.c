@@ -12,7 +12,7 @@ extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end;
 extern uint32_t __stack0_bottom, __stack0_top;
 extern uint8_t __flash_start, __flash_end, __sram_start, __sram_end, __psram_size;
 extern uint8_t __blobs_start, __blobs_end;
-int main(void);
+int board_main(void);
 
 #define REG(addr) (*(volatile uint32_t *)(addr))
 #define SCB_CPACR REG(0xE000ED88u)
@@ -166,7 +166,7 @@ __attribute__((noreturn, used)) void RESET_CORE0(void) {
     SYST_RVR = 0xFFFFFFu;
     SYST_CVR = 0;
     SYST_CSR = 0x7u; /* enable, interrupt on wrap, CPU clock */
-    sh_exit(main());
+    sh_exit(board_main());
 }
 
 __attribute__((section(".vectors"), used)) void (*const vector_table[])(void) = {

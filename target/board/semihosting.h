@@ -1,7 +1,7 @@
-/* ARM semihosting: the emulated board's stdout, stderr, command line, clock
+/* Semihosting (Arm and RISC-V): the emulated board's stdout, stderr, command line, clock
  * and exit status, through QEMU (-semihosting-config enable=on). */
-#ifndef M33_SEMIHOSTING_H
-#define M33_SEMIHOSTING_H
+#ifndef BOARD_SEMIHOSTING_H
+#define BOARD_SEMIHOSTING_H
 
 #include <stddef.h>
 
