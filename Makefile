@@ -27,7 +27,7 @@ HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
 FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o $(BUILD)/obj/tools/quantize.o $(BUILD)/obj/tools/convert.o \
                $(BUILD)/obj/tools/tokenizer_writer.o
 
-.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 arduino models clean check-math quality
+.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 rv32 bench-rv32 arduino models clean check-math quality
 all: $(BUILD)/picollama
 
 # The built-in model as shipped (the committed header): models/stories.bin
@@ -173,6 +173,13 @@ m33:
 
 bench-m33:
 	@$(MAKE) --no-print-directory -C target/qemu-m33 bench
+
+# The engine cross-built for the RP2350's Hazard3 RISC-V cores under QEMU.
+rv32:
+	@$(MAKE) --no-print-directory -C target/qemu-rv32 all
+
+bench-rv32:
+	@$(MAKE) --no-print-directory -C target/qemu-rv32 bench
 
 clean:
 	rm -rf build

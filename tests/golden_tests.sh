@@ -3,7 +3,8 @@
 # for every row of ../shared/data/golden/cases.tsv. SKIPPED when ../shared is
 # absent.
 # RUNNER lets the same cases run through another launcher (the M33 one);
-# PROGRAMS limits the rows to those programs (run, runq).
+# PROGRAMS limits the rows to those programs (run, runq); IDS to those ids
+# (a slow emulated board runs a few).
 #
 # The engine's expf, sine, cosine and power are correctly rounded; llama2.c
 # printed these files with glibc's, which are not always (glibc 2.36's
@@ -34,6 +35,7 @@ tab=$(printf '\t')
 while IFS="$tab" read -r id program model tokenizer flags; do
     case "$id" in '#'*|'') continue ;; esac
     case " ${PROGRAMS:-run runq} " in *" $program "*) ;; *) skip=$((skip + 1)); continue ;; esac
+    case " ${IDS:-$id} " in *" $id "*) ;; *) continue ;; esac
     eval "set -- $flags"
     want="$G/$id.txt"
     case " $LIBM_ROUNDING " in

@@ -1,6 +1,7 @@
 #!/bin/sh
 # `make test`: the whole suite on the host build, again under ASan+UBSan, and
-# on the Cortex-M33 build under QEMU; then one closing line with the totals.
+# on the Cortex-M33 and Hazard3 RISC-V builds under QEMU; then one closing
+# line with the totals.
 mkdir -p build
 log=build/test.log
 : > "$log"
@@ -23,6 +24,9 @@ else
 fi
 if [ -f target/qemu-m33/Makefile ]; then
     run make --no-print-directory -C target/qemu-m33 test
+fi
+if [ -f target/qemu-rv32/Makefile ]; then
+    run make --no-print-directory -C target/qemu-rv32 test
 fi
 awk '
 /: [0-9]+ passed, [0-9]+ failed/ {

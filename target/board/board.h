@@ -19,6 +19,9 @@ pl_platform board_platform(void);
  * on where the board can say so); the PSRAM follows them: 8 MB, or what
  * the region has left. */
 void board_use_blobs(size_t bytes);
+/* The board's part of board_use_blobs: the files read-only, the PSRAM
+ * read-write, where it can say so (an MPU), or nothing. */
+void board_map_blobs(const void *blobs_end, const void *psram_start, const void *psram_end);
 size_t board_fast_pool_capacity(void);
 size_t board_large_pool_capacity(void);
 size_t board_static_sram(void);   /* .data + .bss */

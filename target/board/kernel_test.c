@@ -23,19 +23,21 @@ static uint32_t next(void) {
     return rng;
 }
 
+#define INPUT_N 256 /* inputs: the random shapes and the benchmark's */
+#if defined(PLK_HAVE_DSP)
 #define MAX_N 200   /* widths of the random shapes */
 #define MAX_ROWS 9
-#define INPUT_N 256 /* inputs: the random shapes and the benchmark's */
 static int8_t weights[MAX_N * MAX_ROWS + 8];
 static float wscales[MAX_N * MAX_ROWS / 4 + 2];
-static float input[INPUT_N];
-static int8_t q[INPUT_N];
-static float xs[INPUT_N / 4 + 2];
-static uint32_t wide[PLK_Q8_WIDE_BYTES(INPUT_N) / 4];
 static uint16_t wscales16[MAX_N * MAX_ROWS / 4 + 2];
 #define ATT_MAX_POS 40
 #define ATT_MAX_KV 72 /* head size 24 times 3 kv heads */
 static float out_ref[MAX_ROWS], out_dsp[MAX_ROWS];
+#endif
+static float input[INPUT_N];
+static int8_t q[INPUT_N];
+static float xs[INPUT_N / 4 + 2];
+static uint32_t wide[PLK_Q8_WIDE_BYTES(INPUT_N) / 4];
 
 int board_kernel_test(void) {
     int passed = 0, failed = 0;

@@ -1,12 +1,14 @@
 /*
  * build/picollama-m33 MODEL.bin [-z TOKENIZER] [run.c flags]: runs any model
  * and tokenizer on the emulated Cortex-M33 and prints what build/picollama
- * prints for the same arguments. Both files go into QEMU's 16 MB region at
- * 0x80000000 with its loader device; the arguments go through semihosting's
+ * prints for the same arguments; build/picollama-rv32 (the same program
+ * under that name) on the emulated Hazard3 RISC-V core. Both files go into
+ * QEMU's 16 MB region (0x80000000 on the M33's mps2-an505, 0x81000000 on
+ * virt) with its loader device; the arguments go through semihosting's
  * command line, percent-encoded so that any prompt arrives intact. The exit
  * status is the image's.
  *   PICOLLAMA_M33_BENCH=1  adds the image's measurements on stderr
- *   QEMU=...               the emulator binary (default qemu-system-arm)
+ *   QEMU=...               the emulator binary (default qemu-system-arm or -riscv32)
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -19,7 +21,6 @@
 
 #include "pl_format.h"
 
-#define BLOBS_ADDR 0x80000000ul
 #define BLOBS_SIZE (16ul << 20)
 
 static long file_size(const char *what, const char *path) {
@@ -87,8 +88,12 @@ int main(int argc, char **argv) {
     /* PICOLLAMA_M33_TWO_CORES=1: the two-core image on mps2-an521 (whose
      * core 0 QEMU builds without FPU and DSP unless told to; the RP2350's
      * cores have both) */
-    int two = getenv("PICOLLAMA_M33_TWO_CORES") != NULL;
-    snprintf(image, sizeof image, two ? "%.*s/m33/picollama-m33x2.elf" : "%.*s/m33/picollama-m33.elf",
+    const char *name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+    int rv32 = strstr(name, "rv32") != NULL, two = !rv32 && getenv("PICOLLAMA_M33_TWO_CORES") != NULL;
+    unsigned long blobs_addr = rv32 ? 0x81000000ul : 0x80000000ul;
+    snprintf(image, sizeof image,
+             rv32 ? "%.*s/rv32/picollama-rv32.elf"
+                  : two ? "%.*s/m33/picollama-m33x2.elf" : "%.*s/m33/picollama-m33.elf",
              self_dir_end ? (int)(self_dir_end - argv[0]) : 1, self_dir_end ? argv[0] : ".");
 
     for (int i = 1; i < argc; i++) total += 3 * strlen(argv[i]) + 1;
@@ -99,15 +104,23 @@ int main(int argc, char **argv) {
     *p = '\0';
 
     char *model_dev = malloc(strlen(argv[1]) + 64);
-    sprintf(model_dev, "loader,file=%s,addr=0x%lx", argv[1], BLOBS_ADDR);
+    sprintf(model_dev, "loader,file=%s,addr=0x%lx", argv[1], blobs_addr);
     char *tok_dev = malloc((tokenizer ? strlen(tokenizer) : 0) + 64);
-    sprintf(tok_dev, "loader,file=%s,addr=0x%lx", tokenizer ? tokenizer : "", BLOBS_ADDR + toff);
-    const char *qemu = getenv("QEMU") ? getenv("QEMU") : "qemu-system-arm";
+    sprintf(tok_dev, "loader,file=%s,addr=0x%lx", tokenizer ? tokenizer : "", blobs_addr + toff);
+    const char *qemu = getenv("QEMU") ? getenv("QEMU") : rv32 ? "qemu-system-riscv32" : "qemu-system-arm";
     char *qargv[40];
     int q = 0;
     qargv[q++] = (char *)qemu;
     qargv[q++] = "-M";
-    if (two) {
+    if (rv32) { /* the Hazard3's extensions; RAM for the files from 0x81000000 */
+        qargv[q++] = "virt";
+        qargv[q++] = "-cpu";
+        qargv[q++] = "rv32,zba=true,zbb=true,zbs=true,zbkb=true";
+        qargv[q++] = "-bios";
+        qargv[q++] = "none";
+        qargv[q++] = "-m";
+        qargv[q++] = "32M";
+    } else if (two) {
         qargv[q++] = "mps2-an521";
         qargv[q++] = "-global";
         qargv[q++] = "sse-200.CPU0_FPU=on";

@@ -1,5 +1,6 @@
 /*
- * picollama-m33: the engine on the emulated RP2350 core.
+ * The engine on an emulated RP2350 core (picollama-m33: a Cortex-M33;
+ * picollama-rv32: a Hazard3), the same program on every board (board.h).
  *
  * The command line comes through semihosting as the image name and then
  * percent-encoded arguments (the launcher's encoding keeps spaces and any
@@ -9,8 +10,9 @@
  * tokenizer after it (16-byte aligned; none for a PicoLlama file's own),
  * placed there by QEMU's loader device; without, the image tells a story
  * with the model linked into it as a const array (a PicoLlama file, its
- * tokenizer inside), as an Arduino sketch includes one. stdout is exactly what the host's
- * `picollama` prints for the same arguments: the same code prints it.
+ * tokenizer inside), as an Arduino sketch includes one. stdout is exactly
+ * what the host's `picollama` prints for the same arguments: the same code
+ * prints it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,11 @@
 
 #include "cli.h"
 #include "board.h"
+
+/* The prefix of the measurement lines: "m33" or "rv32" (each board's Makefile). */
+#ifndef BOARD_NAME
+#define BOARD_NAME "board"
+#endif
 #include "semihosting.h"
 
 #include "builtin_model.h"
@@ -95,7 +102,7 @@ static void line(const char *a, const char *b, const char *c, const char *d) {
 static void report_phase(const char *name, uint64_t tokens, uint64_t instructions,
                          const pl_traffic *t, pl_place kv_place) {
     if (tokens == 0) {
-        line("m33: ", name, ": no positions", NULL);
+        line(BOARD_NAME ": ", name, ": no positions", NULL);
         return;
     }
     uint64_t instr = instructions / tokens, w[PL_PLACE_COUNT];
@@ -108,11 +115,11 @@ static void report_phase(const char *name, uint64_t tokens, uint64_t instruction
     uint64_t flash_us = flash * 1000u / PL_BOARD_FLASH_BYTES_PER_MS;
     uint64_t psram_us = psram * 1000u / PL_BOARD_PSRAM_BYTES_PER_MS, cpu_us = instr / 150;
     uint64_t total_us = flash_us + psram_us + cpu_us;
-    fprintf(stderr, "m33: %s: %s positions; per position: %s instructions; weights %s B from flash, %s B from PSRAM, %s B from SRAM; ",
+    fprintf(stderr, BOARD_NAME ": %s: %s positions; per position: %s instructions; weights %s B from flash, %s B from PSRAM, %s B from SRAM; ",
             name, u64(tokens), u64(instr), u64(flash), u64(w[PL_PLACE_LARGE]), u64(w[PL_PLACE_FAST]));
     fprintf(stderr, "KV cache %s B read, %s B written in %s\n", u64(t->kv_read_bytes / tokens),
             u64(t->kv_write_bytes / tokens), kv_place == PL_PLACE_FAST ? "SRAM" : "PSRAM");
-    fprintf(stderr, "m33: %s: modeled RP2350 time per position = %s B flash / 24.8 MB/s + %s B PSRAM / 36.6 MB/s + %s instructions / 150 MHz (%s B from SRAM: instructions only) = ",
+    fprintf(stderr, BOARD_NAME ": %s: modeled RP2350 time per position = %s B flash / 24.8 MB/s + %s B PSRAM / 36.6 MB/s + %s instructions / 150 MHz (%s B from SRAM: instructions only) = ",
             name, u64(flash), u64(psram), u64(instr), u64(sram));
     put_ms(flash_us);
     fputs(" + ", stderr);
@@ -198,19 +205,19 @@ int board_main(void) {
             board_core_counts c = board_core_counts_now();
             uint64_t positions = (uint64_t)stats.positions ? (uint64_t)stats.positions : 1u;
             uint64_t raw = board_instructions() - raw_start;
-            fprintf(stderr, "m33: two cores (counted one after the other, modeled side by side): per position %s instructions on core 0, %s on core 1, %s sections at %u instructions of handshake each\n",
+            fprintf(stderr, BOARD_NAME ": two cores (counted one after the other, modeled side by side): per position %s instructions on core 0, %s on core 1, %s sections at %u instructions of handshake each\n",
                     u64((raw - c.core1) / positions), u64(c.core1 / positions),
                     u64(c.sections / positions), BOARD_SYNC_INSTRUCTIONS);
         }
-        fprintf(stderr, "m33: weights: %s B in flash, %s B copied to PSRAM, %s B to SRAM at open in %s instructions\n",
+        fprintf(stderr, BOARD_NAME ": weights: %s B in flash, %s B copied to PSRAM, %s B to SRAM at open in %s instructions\n",
                 u64(plan.weight_bytes[PL_PLACE_IN_PLACE]), u64(plan.weight_bytes[PL_PLACE_LARGE]),
                 u64(plan.weight_bytes[PL_PLACE_FAST]), u64(plan.copy_ticks));
-        fprintf(stderr, "m33: SRAM: %s bytes static (.data+.bss) + %s fast pool (of %s) + 8192 stacks",
+        fprintf(stderr, BOARD_NAME ": SRAM: %s bytes static (.data+.bss) + %s fast pool (of %s) + 8192 stacks",
                 u64(board_static_sram()), u64(plan.fast_bytes), u64(board_fast_pool_capacity()));
         fprintf(stderr, " = %s of %s; deepest stack %s of 4096\n",
                 u64(board_static_sram() + plan.fast_bytes + 8192), u64((uintptr_t)&__sram_budget),
                 u64(board_stack_used()));
-        fprintf(stderr, "m33: PSRAM: %s bytes large pool (of %s; KV cache %s in %s, tokenizer index %s, prompt %s)\n",
+        fprintf(stderr, BOARD_NAME ": PSRAM: %s bytes large pool (of %s; KV cache %s in %s, tokenizer index %s, prompt %s)\n",
                 u64(plan.large_bytes), u64(board_large_pool_capacity()), u64(plan.kv_cache_bytes),
                 plan.kv_place == PL_PLACE_FAST ? "SRAM" : "PSRAM", u64(plan.tokenizer_bytes),
                 u64(plan.prompt_bytes));

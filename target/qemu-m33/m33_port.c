@@ -1,58 +1,10 @@
 #include "m33_port.h"
 
-extern uint8_t __fast_pool_start, __fast_pool_end, __psram_size, __blobs_start, __blobs_end;
-extern uint8_t __data_start, __bss_end;
-
-typedef struct {
-    uint8_t *start, *end, *next;
-} region;
-
-static region pools[2];
-
-static void *pool_alloc(void *user, pl_pool pool, size_t size) {
-    region *r = &pools[pool == PL_POOL_LARGE];
-    (void)user;
-    uint8_t *p = (uint8_t *)(((uintptr_t)r->next + 7u) & ~(uintptr_t)7u);
-    if (p > r->end || size > (size_t)(r->end - p)) return NULL;
-    r->next = p + size;
-    return p;
+/* The memory map of the files and the PSRAM: the MPU (startup.c). */
+void board_map_blobs(const void *blobs_end, const void *psram_start, const void *psram_end) {
+    m33_map_blobs(blobs_end, psram_start, psram_end);
 }
 
-static void pool_release(void *user, pl_pool pool, void *ptr) {
-    region *r = &pools[pool == PL_POOL_LARGE];
-    (void)user;
-    if (ptr) r->next = r->start; /* one block per pool: releasing it empties the pool */
-}
-
-static uint64_t clock_instructions(void *user) {
-    (void)user;
-    return board_two_core_clock();
-}
-
-pl_platform board_platform(void) {
-    pl_platform p;
-    pools[0].start = pools[0].next = &__fast_pool_start;
-    pools[0].end = &__fast_pool_end;
-    if (!pools[1].start) board_use_blobs(0);
-    p.alloc = pool_alloc;
-    p.release = pool_release;
-    p.clock = clock_instructions;
-    p.user = NULL;
-    p.run_on_both = NULL;
-    return p;
-}
-
-size_t board_fast_pool_capacity(void) { return (size_t)(&__fast_pool_end - &__fast_pool_start); }
-size_t board_large_pool_capacity(void) { return (size_t)(pools[1].end - pools[1].start); }
-size_t board_static_sram(void) { return (size_t)(&__bss_end - &__data_start); }
-
-void board_use_blobs(size_t bytes) {
-    uint8_t *start = &__blobs_start + ((bytes + 31u) & ~(size_t)31u);
-    size_t room = (size_t)(&__blobs_end - start), psram = (size_t)(uintptr_t)&__psram_size;
-    pools[1].start = pools[1].next = start;
-    pools[1].end = start + (room < psram ? room : psram);
-    m33_map_blobs(start, pools[1].start, pools[1].end);
-}
 
 #if defined(BOARD_TWO_CORES)
 /* The real second core (mps2-an521): a mailbox in SRAM. Core 0 posts the
