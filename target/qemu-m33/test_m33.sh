@@ -11,22 +11,9 @@ FX=$B/tests/make_fixture
 SUITE=m33
 . $ROOT/tests/testlib.sh
 
-# same_as_host DESCRIPTION MODEL TOKENIZER FLAGS...: stdout and exit status
-# (TOKENIZER "-": none, the model's own)
-same_as_host() {
-    what=$1; shift
-    model=$1; tok=$2; shift 2
-    if [ "$tok" = "-" ]; then set -- "$@"; else set -- -z "$tok" "$@"; fi
-    "$P" "$model" "$@" > "$d/host" 2>/dev/null; want=$?
-    "$M33" "$model" "$@" > "$d/m33" 2> "$d/m33.err"; got=$?
-    if [ "$want" -ne "$got" ]; then
-        bad "$what: exit $got on the M33, $want on the host"; head -3 "$d/m33.err"
-    elif ! cmp -s "$d/host" "$d/m33"; then
-        bad "$what: stdout differs from the host's"; diff "$d/host" "$d/m33" | head -4
-    else
-        ok
-    fi
-}
+RUNNER=$M33
+BOARD_LABEL=M33
+. ../board/same_as_host.sh
 
 # 1. The built-in model: the image's own const arrays, no files loaded.
 QEMU_ARGS="-M mps2-an505 -cpu cortex-m33 -display none -monitor none -serial none -semihosting-config enable=on,target=native -icount shift=0"

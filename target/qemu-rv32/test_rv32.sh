@@ -12,21 +12,9 @@ FX=$B/tests/make_fixture
 SUITE=rv32
 . $ROOT/tests/testlib.sh
 
-# same_as_host DESCRIPTION MODEL TOKENIZER|- FLAGS...: stdout and exit status
-same_as_host() {
-    what=$1; shift
-    model=$1; tok=$2; shift 2
-    if [ "$tok" = "-" ]; then set -- "$@"; else set -- -z "$tok" "$@"; fi
-    "$P" "$model" "$@" > "$d/host" 2>/dev/null; want=$?
-    "$RV" "$model" "$@" > "$d/rv" 2> "$d/rv.err"; got=$?
-    if [ "$want" -ne "$got" ]; then
-        bad "$what: exit $got on the Hazard3, $want on the host"; head -3 "$d/rv.err"
-    elif ! cmp -s "$d/host" "$d/rv"; then
-        bad "$what: stdout differs from the host's"; diff "$d/host" "$d/rv" | head -4
-    else
-        ok
-    fi
-}
+RUNNER=$RV
+BOARD_LABEL=Hazard3
+. ../board/same_as_host.sh
 
 # The image's own model (a PicoLlama file linked in as a const array).
 qemu-system-riscv32 -M virt -cpu rv32,zba=true,zbb=true,zbs=true,zbkb=true -bios none -m 32M \
