@@ -35,6 +35,11 @@ run() { # run CASE DESCRIPTION MODEL TOKENIZER|- [MORE FLAGS]
 "
 }
 
+echo "== kernels: instructions per multiply-accumulate on one shape (64 rows of 256)"
+qemu-system-riscv32 -M virt -cpu rv32,zba=true,zbb=true,zbs=true,zbkb=true -bios none -m 32M \
+    -display none -monitor none -serial none -semihosting-config enable=on,target=native \
+    -icount shift=0 -kernel $B/rv32/picollama-rv32.elf -append "--kernel-bench"
+
 if [ -f "$SHARED/data/models/stories260K.bin" ]; then
     run stories260K "fp32" "$SHARED/data/models/stories260K.bin" "$SHARED/data/models/tok512.bin"
     run stories260K-q8 "int8, karpathy's file" "$SHARED/data/models/stories260K_q80.bin" "$SHARED/data/models/tok512.bin"
