@@ -42,6 +42,9 @@ void setup() {
   speech.setVoice(voice_en);
   speech.begin();
   speech.setRate(80);  // after begin(): begin() sets the voice's defaults
+  // Weights in PSRAM, not SRAM: espeak-ng allocates from the SRAM heap as
+  // it speaks, and a story is told far faster than it is spoken.
+  llama.setPlacement(PicoLlama::PlacePSRAM);
   llama.setModel(stories_model, stories_model_len);
   llama.setOutputCB(speakPiece);
   llama.setSeed(rp2040.hwrand32());
