@@ -116,6 +116,22 @@ $P convert models/stories.bin "$d/stories-shipped.bin" -z models/stories-tok.bin
 $P header "$d/stories-shipped.bin" "$d/stories_model.h" --name stories_model
 if cmp -s "$d/stories_model.h" src/models/stories_model.h; then ok; else bad "src/models/stories_model.h is not models/stories.bin converted with $shipped (run make models)"; fi
 
+# help: every command, at the top and one by one
+expect_exit 0 "picollama --help" $P --help
+cp "$d/out" "$d/help"
+for cmd in inspect convert quantize eval train-tokenizer train tokenizer header; do
+    if grep -q "^picollama $cmd " "$d/help"; then ok; else bad "--help lists $cmd"; fi
+    expect_exit 0 "$cmd --help" $P $cmd --help
+    if grep -q "^picollama $cmd" "$d/out"; then ok; else bad "$cmd --help shows its usage"; fi
+done
+expect_exit 0 "picollama help" $P help
+expect_exit 0 "picollama -h" $P -h
+expect_exit 64 "help for no such command" $P help nosuch
+expect_exit 64 "-z with the built-in model" $P -z "$d/tok.bin" -n 3
+$P tokenizer "$d/tok.bin" "$d/tok-llama2c.bin" --format llama2c 2>/dev/null
+$P tokenizer "$d/tok.bin" "$d/tok-plain.bin" --format plain 2>/dev/null
+if cmp -s "$d/tok-llama2c.bin" "$d/tok-plain.bin" && [ -s "$d/tok-llama2c.bin" ]; then ok; else bad "--format llama2c (plain, its old name)"; fi
+
 # convert: PicoLlama files, their tokenizer inside
 expect_exit 0 "convert --help" $P convert --help
 expect_exit 64 "convert: an unknown type" $P convert "$d/m0.bin" "$d/x.bin" -z "$d/tok.bin" --ffn int3

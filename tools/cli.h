@@ -8,6 +8,8 @@
 #include "picollama.h"
 #include "pl_port.h"
 
+#include <stdio.h>
+
 /* Exit statuses besides the engine's pl_status values (1..14). */
 #define PL_EXIT_USAGE 64   /* bad flag or value (sysexits' EX_USAGE) */
 #define PL_EXIT_NOINPUT 66 /* a file that cannot be opened (EX_NOINPUT) */
@@ -69,6 +71,12 @@ int pl_tell_story(const pl_run_args *a, const pl_story_blobs *b,
 /* Prints an engine error as "picollama: PL_ERR_X: message" and returns the
  * status as the exit code. */
 int pl_report(const pl_error *err);
+
+/* Prints a command's help ("run", "inspect", ...; NULL or unknown: all of
+ * them) to f; -1 for an unknown command. */
+int pl_help(const char *command, FILE *f);
+/* argv[1..) holds --help or -h. */
+int pl_asks_help(int argc, char **argv);
 
 int pl_cmd_run(int argc, char **argv);
 int pl_cmd_inspect(int argc, char **argv);

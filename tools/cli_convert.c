@@ -7,19 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void usage(void) {
-    fprintf(stderr,
-            "usage: picollama convert MODEL.bin OUT.bin [-z TOKENIZER] [--embedding T] [--attention T] [--ffn T]\n"
-            "  Writes a PicoLlama model file: the tokenizer inside (indexed), each class of\n"
-            "  tensors in its own weight type T: fp32, int8[:G] or int4[:G] (groups of G\n"
-            "  along each row, default 32; int8 G a multiple of 4, int4 a multiple of 8 up to 512).\n"
-            "  --embedding  the token embedding and the classifier  (default " PL_CONVERT_DEFAULT_EMBEDDING ")\n"
-            "  --attention  wq, wk, wv, wo                          (default " PL_CONVERT_DEFAULT_ATTENTION ")\n"
-            "  --ffn        w1, w2, w3                              (default " PL_CONVERT_DEFAULT_FFN ")\n"
-            "  -z           the tokenizer (default: the model's own, else tokenizer.bin)\n"
-            "  An int8 llama2.c file converted to int8 in its own group size (dividing its rows)\n"
-            "  keeps its bytes, so it tells the same stories.\n");
-}
+static void usage(void) { pl_help("convert", stderr); }
 
 int pl_cmd_convert(int argc, char **argv) {
     const char *in = NULL, *out = NULL, *tok_path = NULL;
@@ -32,10 +20,7 @@ int pl_cmd_convert(int argc, char **argv) {
         int cls = -1;
         for (int c = 0; c < PL_CLASS_COUNT; c++)
             if (!strcmp(argv[i], flags[c])) cls = c;
-        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            usage();
-            return 0;
-        } else if (cls >= 0 || !strcmp(argv[i], "-z")) {
+        if (cls >= 0 || !strcmp(argv[i], "-z")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "picollama: flag %s needs a value\n", argv[i]);
                 return PL_EXIT_USAGE;

@@ -29,6 +29,11 @@ int pl_cmd_run(int argc, char **argv) {
         args[1] = (char *)"(built-in)";
         for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
         rc = pl_parse_run_args(argc + 1, args, 1, &a);
+        if (rc == 0 && a.tokenizer_path) {
+            fprintf(stderr, "picollama: -z: the built-in model carries its own tokenizer; "
+                            "give a model file to use another (picollama MODEL.bin -z TOK)\n");
+            rc = PL_EXIT_USAGE;
+        }
         /* the built-in model reads best a little cooler than run.c's 1.0,
          * unless the flags say otherwise */
         if (!a.temperature_given) a.temperature = PL_BUILTIN_TEMPERATURE;

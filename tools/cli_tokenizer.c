@@ -5,7 +5,7 @@
  *               ids the engine otherwise builds in RAM: no RAM at all for the
  *               vocabulary (6 bytes a token saved: 192 KB for 32000 tokens)
  *   tokenizer0  the original PicoLlama's NUL-terminated records
- *   plain       llama2.c's tokenizer.bin
+ *   llama2c     llama2.c's tokenizer.bin ("plain", its earlier name, still works)
  */
 #include "cli.h"
 #include "host_platform.h"
@@ -27,8 +27,9 @@ int pl_cmd_tokenizer(int argc, char **argv) {
             break;
         }
     }
-    if (!in || !out || (strcmp(format, "indexed") && strcmp(format, "tokenizer0") && strcmp(format, "plain"))) {
-        fprintf(stderr, "usage: picollama tokenizer IN OUT [--format indexed|tokenizer0|plain]\n");
+    if (!strcmp(format, "plain")) format = "llama2c"; /* its earlier name */
+    if (!in || !out || (strcmp(format, "indexed") && strcmp(format, "tokenizer0") && strcmp(format, "llama2c"))) {
+        pl_help("tokenizer", stderr);
         return PL_EXIT_USAGE;
     }
     int n = pl_tool_tokenizer_entries(in);

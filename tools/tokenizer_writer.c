@@ -5,7 +5,7 @@
 static void put32(FILE *f, uint32_t v) { fwrite(&v, 4, 1, f); }
 
 int pl_tokenizer_write(FILE *f, const pl_tokenizer *t, int n, const char *format) {
-    int nul = strcmp(format, "plain") != 0;
+    int nul = strcmp(format, "llama2c") != 0;
     if (!strcmp(format, "indexed")) {
         uint32_t records = 16u + 4u * (uint32_t)n + (((uint32_t)n * 2u + 3u) & ~3u);
         put32(f, PLT_MAGIC);
