@@ -98,7 +98,7 @@ public:
         clearError();
         if (picollama_arduino_psram_size() == 0) {
             err_.status = PL_ERR_NO_MEMORY;
-            copyMessage("no PSRAM found: this board needs PSRAM for the KV cache (check Tools > PSRAM Size and the board's PSRAM chip)");
+            copyMessage("no PSRAM found at run time: this board needs PSRAM for the KV cache (check the PSRAM chip, and on Generic RP2350 Tools > PSRAM CS)");
             return false;
         }
         size_t sramFree = picollama_arduino_sram_free(), psramFree = picollama_arduino_psram_free();

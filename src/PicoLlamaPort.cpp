@@ -13,7 +13,7 @@
 #include "pl_port.h"
 
 #if !defined(RP2350_PSRAM_CS)
-#error "PicoLlama keeps its KV cache in PSRAM, and this board has none configured. Choose an RP2350 board with PSRAM (for example the Pimoroni PGA2350) and set Tools > PSRAM Size in the Arduino IDE (board_build.psram_length in PlatformIO)."
+#error "PicoLlama keeps its KV cache in PSRAM, and this board has none: RP2350_PSRAM_CS is undefined. Choose a board whose variant has PSRAM (for example Pimoroni PGA2350, Pimoroni Pico Plus 2, SparkFun ProMicro RP2350, Adafruit Feather RP2350 HSTX), or on Generic RP2350 set Tools > PSRAM CS to the chip-select GPIO your PSRAM is wired to. (Tools > PSRAM Size only sizes the linker region; the heap is sized from the chip found at run time.)"
 #endif
 
 extern "C" {

@@ -26,4 +26,10 @@ done
 odd=$(find src \( -type l -o \( -type f ! -name '*.c' ! -name '*.cpp' ! -name '*.h' \) \) | head -3)
 if [ -z "$odd" ]; then ok; else bad "src/ holds files Arduino must not compile: $odd"; fi
 if ! find . -name '*.exe' -not -path './build/*' | grep -q .; then ok; else bad ".exe files are refused by the Library Manager"; fi
+# keywords.txt (the IDE's highlighting) names the class and every public method
+methods=$(sed -n '/^public:/,/^private:/p' src/PicoLlama.h | grep -E '^    [A-Za-z_][A-Za-z_ *&]* [A-Za-z_]+\(' \
+          | sed -E 's/^    [A-Za-z_][A-Za-z_ *&]* \*?&?([A-Za-z_]+)\(.*/\1/' | grep -v '^PicoLlama$' | sort -u)
+for m in PicoLlama $methods; do
+    if grep -q "^$m	" keywords.txt; then ok; else bad "keywords.txt lacks $m"; fi
+done
 report

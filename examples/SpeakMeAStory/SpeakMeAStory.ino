@@ -1,5 +1,7 @@
 // SpeakMeAStory: reads stories aloud through BackgroundAudio's espeak-ng
 // speech on a PWM pin (GPIO 4 here; a small speaker or an amplifier).
+// Needs the BackgroundAudio library (Library Manager: "BackgroundAudio");
+// PicoLlama itself does not depend on it.
 //
 // Speech is queued a sentence at a time, as sentences complete: speak()
 // takes text all or nothing into a 1024-byte buffer, so a whole story at
