@@ -132,6 +132,22 @@ $P tokenizer "$d/tok.bin" "$d/tok-llama2c.bin" --format llama2c 2>/dev/null
 $P tokenizer "$d/tok.bin" "$d/tok-plain.bin" --format plain 2>/dev/null
 if cmp -s "$d/tok-llama2c.bin" "$d/tok-plain.bin" && [ -s "$d/tok-llama2c.bin" ]; then ok; else bad "--format llama2c (plain, its old name)"; fi
 
+# Output that cannot be written: an error, not a silent story (run.c dies of
+# SIGPIPE on a closed pipe; so does picollama, at once, as it flushes each
+# piece; where SIGPIPE is ignored the failed write stops it).
+if [ -w /dev/full ]; then
+    $P -n 50 -s 1 > /dev/full 2> "$d/err"; got=$?
+    if [ $got -eq 74 ] && grep -q "cannot write" "$d/err"; then ok; else bad "a story to /dev/full: exit $got"; fi
+    $P header "$d/tok.bin" /dev/full --name tok 2> "$d/err"; got=$?
+    if [ $got -eq 74 ] && grep -q "cannot write" "$d/err"; then ok; else bad "header to /dev/full: exit $got"; fi
+    $P tokenizer "$d/tok.bin" /dev/full 2> "$d/err"; got=$?
+    if [ $got -eq 74 ] && grep -q "cannot write" "$d/err"; then ok; else bad "tokenizer to /dev/full: exit $got"; fi
+fi
+status=$( ( $P -n 200 -s 1 2>/dev/null; echo $? > "$d/rc" ) | head -c 10 > /dev/null; cat "$d/rc")
+if [ "$status" -eq 141 ]; then ok; else bad "a story into a closed pipe ends by SIGPIPE (141), got $status"; fi
+status=$( (trap '' PIPE; $P -n 200 -s 1 2>/dev/null; echo $? > "$d/rc") | head -c 10 > /dev/null; cat "$d/rc")
+if [ "$status" -eq 74 ]; then ok; else bad "with SIGPIPE ignored, a closed pipe stops the story (74), got $status"; fi
+
 # convert: PicoLlama files, their tokenizer inside
 expect_exit 0 "convert --help" $P convert --help
 expect_exit 64 "convert: an unknown type" $P convert "$d/m0.bin" "$d/x.bin" -z "$d/tok.bin" --ffn int3

@@ -13,6 +13,7 @@
 /* Exit statuses besides the engine's pl_status values (1..14). */
 #define PL_EXIT_USAGE 64   /* bad flag or value (sysexits' EX_USAGE) */
 #define PL_EXIT_NOINPUT 66 /* a file that cannot be opened (EX_NOINPUT) */
+#define PL_EXIT_IOERR 74   /* an output that cannot be written (EX_IOERR) */
 
 typedef struct {
     const char *model_path;

@@ -69,7 +69,12 @@ int pl_cmd_header(int argc, char **argv) {
     }
     if (words == 0) fprintf(o, "  0\n");
     fprintf(o, "};\nstatic const size_t %s_len = %lu;\n", name, (unsigned long)f.size);
-    rc = fclose(o) == 0 ? 0 : PL_EXIT_NOINPUT;
+    if (ferror(o) | fclose(o)) { /* both: the close also flushes */
+        fprintf(stderr, "picollama: cannot write %s\n", out);
+        rc = PL_EXIT_IOERR;
+    } else {
+        rc = 0;
+    }
     pl_host_file_close(&f);
     return rc;
 }

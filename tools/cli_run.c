@@ -49,7 +49,9 @@ int pl_cmd_run(int argc, char **argv) {
     if (a.seed == 0) a.seed = (uint64_t)(unsigned int)time(NULL); /* run.c's default */
     if (a.cores == 2) platform.run_on_both = pl_host_run_on_both;
     pl_memory_plan plan;
-    rc = pl_tell_story(&a, &blobs, &platform, PL_BOARD_ROOM, isatty(STDOUT_FILENO), &stats, &plan);
+    /* each piece flushed: a reader sees the story as it is told, and a
+     * closed pipe or full disk stops it at once */
+    rc = pl_tell_story(&a, &blobs, &platform, PL_BOARD_ROOM, 1, &stats, &plan);
     if (rc == 0 && stats.positions > 1) {
         uint64_t us = stats.prompt_ticks + stats.generate_ticks;
         fprintf(stderr, "achieved tok/s: %.2f (%d positions, %d prompt tokens, %.3f ms/token)\n",

@@ -9,16 +9,15 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Writes a piece; a write that fails (a full disk, a closed pipe where
+ * SIGPIPE is ignored) stops the story: nonzero. With flush, each piece
+ * leaves at once, so a closed pipe ends the run at once (SIGPIPE, as run.c
+ * ends) instead of after the whole story. */
 static int print_piece(void *user, const char *piece) {
     int flush = *(const int *)user;
-    if (!piece) {
-        fputs("\n", stdout);
-        fflush(stdout);
-        return 0;
-    }
-    fputs(piece, stdout);
-    if (flush) fflush(stdout);
-    return 0;
+    fputs(piece ? piece : "\n", stdout);
+    if (flush || !piece) fflush(stdout);
+    return ferror(stdout) != 0;
 }
 
 int pl_tell_story(const pl_run_args *a, const pl_story_blobs *b,
@@ -42,6 +41,10 @@ int pl_tell_story(const pl_run_args *a, const pl_story_blobs *b,
     if (pl_generate(engine, a->prompt, &sampling, print_piece, &flush_each_piece,
                     stats, &err) != PL_OK)
         rc = pl_report(&err);
+    else if (ferror(stdout) || fflush(stdout) != 0) {
+        fputs("picollama: cannot write the story to stdout\n", stderr);
+        rc = PL_EXIT_IOERR;
+    }
     pl_close(engine);
     return rc;
 }

@@ -45,7 +45,10 @@ int pl_cmd_tokenizer(int argc, char **argv) {
     }
     rc = pl_tokenizer_write(f, &t.tok, n, format);
     if (fclose(f) != 0) rc = -1;
-    rc = rc == 0 ? 0 : PL_EXIT_NOINPUT;
+    if (rc != 0) {
+        fprintf(stderr, "picollama: cannot write %s\n", out);
+        rc = PL_EXIT_IOERR;
+    }
     if (rc == 0) fprintf(stderr, "tokenizer: %d entries written to %s (%s)\n", n, out, format);
     pl_tool_tokenizer_close(&t);
     return rc;
