@@ -148,6 +148,15 @@ if [ "$status" -eq 141 ]; then ok; else bad "a story into a closed pipe ends by 
 status=$( (trap '' PIPE; $P -n 200 -s 1 2>/dev/null; echo $? > "$d/rc") | head -c 10 > /dev/null; cat "$d/rc")
 if [ "$status" -eq 74 ]; then ok; else bad "with SIGPIPE ignored, a closed pipe stops the story (74), got $status"; fi
 
+# Values out of range and names that cannot be: say which and why.
+expect_exit 64 "a seed out of range" $P "$d/m0.bin" -z "$d/tok.bin" -s 2147483648
+if grep -q "out of range" "$d/err"; then ok; else bad "a seed out of range says so"; fi
+expect_exit 64 "header --name 9bad" $P header "$d/tok.bin" "$d/x.h" --name 9bad
+if grep -q "not a C identifier" "$d/err"; then ok; else bad "header --name 9bad says why"; fi
+: > "$d/empty.txt"
+expect_exit 64 "eval of an empty text" $P eval "$d/m0.bin" -z "$d/tok.bin" "$d/empty.txt"
+if grep -q "no text to score" "$d/err"; then ok; else bad "eval of an empty text says so"; fi
+
 # convert: PicoLlama files, their tokenizer inside
 expect_exit 0 "convert --help" $P convert --help
 expect_exit 64 "convert: an unknown type" $P convert "$d/m0.bin" "$d/x.bin" -z "$d/tok.bin" --ffn int3

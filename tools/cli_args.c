@@ -46,8 +46,9 @@ static int parse_int(const char *flag, const char *s, long *out) {
     char *end;
     errno = 0;
     long v = strtol(s, &end, 10);
-    if (end == s || *end != '\0' || errno == ERANGE || v < INT_MIN || v > INT_MAX)
-        return bad_value(flag, s, "not an integer");
+    if (end == s || *end != '\0') return bad_value(flag, s, "not an integer");
+    if (errno == ERANGE || v < INT_MIN || v > INT_MAX)
+        return bad_value(flag, s, "out of range (an integer from -2147483648 to 2147483647)");
     *out = v;
     return 0;
 }

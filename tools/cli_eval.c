@@ -103,6 +103,10 @@ int pl_cmd_eval(int argc, char **argv) {
             if (s + len >= n - 1) break;
         }
     }
+    if (rc == 0 && (predicted == 0 || corpus.total_bytes == 0)) {
+        fprintf(stderr, "picollama: eval: %s holds no text to score\n", text_path);
+        rc = PL_EXIT_USAGE;
+    }
     if (rc == 0) {
         double per_token = predicted ? nats / (double)predicted : 0.0;
         double bpb = corpus.total_bytes ? nats / log(2.0) / (double)corpus.total_bytes : 0.0;

@@ -37,6 +37,10 @@ int pl_cmd_header(int argc, char **argv) {
             return PL_EXIT_USAGE;
         }
     }
+    if (in && out && name && !valid_identifier(name)) {
+        fprintf(stderr, "picollama: --name %s: not a C identifier (letters, digits and _, not starting with a digit)\n", name);
+        return PL_EXIT_USAGE;
+    }
     if (!in || !out || !valid_identifier(name)) {
         fprintf(stderr, "usage: picollama header FILE OUT.h --name C_IDENTIFIER\n");
         return PL_EXIT_USAGE;
