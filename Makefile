@@ -167,18 +167,28 @@ fuzz: $(BUILD)/tests/make_fixture
 	    grep -E "^Done|number_of_executed_units" $(BUILD)/fuzz/log; echo "fuzz: 1 passed, 0 failed"; \
 	else tail -40 $(BUILD)/fuzz/log; echo "fuzz: 0 passed, 1 failed"; exit 1; fi
 
-# The engine cross-built for the RP2350's Cortex-M33 and run under QEMU.
+# The engine cross-built for the RP2350's Cortex-M33 and run under QEMU;
+# without the tools, a sentence saying what to install.
+NEED_M33 = @command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null || \
+    { echo "m33: needs the Arm cross compiler and QEMU: apt-get install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm"; exit 1; }
+NEED_RV32 = @command -v riscv64-unknown-elf-gcc >/dev/null && command -v qemu-system-riscv32 >/dev/null && \
+    [ -d /usr/lib/picolibc/riscv64-unknown-elf ] || \
+    { echo "rv32: needs the RISC-V cross compiler, picolibc and QEMU: apt-get install gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf qemu-system-misc"; exit 1; }
 m33:
+	$(NEED_M33)
 	@$(MAKE) --no-print-directory -C target/qemu-m33 all
 
 bench-m33:
+	$(NEED_M33)
 	@$(MAKE) --no-print-directory -C target/qemu-m33 bench
 
 # The engine cross-built for the RP2350's Hazard3 RISC-V cores under QEMU.
 rv32:
+	$(NEED_RV32)
 	@$(MAKE) --no-print-directory -C target/qemu-rv32 all
 
 bench-rv32:
+	$(NEED_RV32)
 	@$(MAKE) --no-print-directory -C target/qemu-rv32 bench
 
 clean:
