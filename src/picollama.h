@@ -239,7 +239,8 @@ typedef struct {
 } pl_memory_plan;
 
 /* Validates the model and tokenizer and tells what each pool will need and
- * where each tensor will be placed (tokenizer NULL, 0: the model's own). */
+ * where each tensor will be placed (tokenizer NULL, 0: the model's own; for
+ * a model without one inside, a plan that counts no tokenizer). */
 pl_status pl_plan_memory(const void *model, size_t model_size,
                          const void *tokenizer, size_t tokenizer_size,
                          const pl_options *options, pl_memory_plan *plan,

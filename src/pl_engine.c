@@ -90,6 +90,12 @@ pl_status pl_plan_memory(const void *model, size_t model_size,
     pl_clear_error(err);
     if (!plan) return pl_fail(err, PL_ERR_ARGUMENT, "plan must not be NULL");
     memset(&e, 0, sizeof e);
+    if (!tokenizer && tokenizer_size == 0) {
+        /* no tokenizer given and none inside: the plan counts none */
+        st = pl_model_inspect(model, model_size, &e.info, err);
+        if (st != PL_OK) return st;
+        if (e.info.tokenizer_size == 0) return measure(&e, options, plan, err);
+    }
     st = prepare(model, model_size, tokenizer, tokenizer_size, &e.info,
                  &e.tokenizer, err);
     if (st != PL_OK) return st;

@@ -264,6 +264,9 @@ pl_status pl_model_inspect(const void *model, size_t model_size,
         return pl_fail(err, PL_ERR_MODEL_TRUNCATED,
                        "model is %u bytes, shorter than any header",
                        (unsigned)model_size);
+    if ((uint32_t)pl_read_i32(b) == PLT_MAGIC)
+        return pl_fail(err, PL_ERR_MODEL_FORMAT,
+                       "this is a tokenizer (PicoLlama's indexed form), not a model");
     if ((uint32_t)pl_read_i32(b) == PLM_MAGIC) {
         if ((st = picollama_header(&m, b, model_size, err)) != PL_OK) return st;
         b += PLM_AT_CONFIG;
@@ -302,7 +305,13 @@ pl_status pl_model_inspect(const void *model, size_t model_size,
         m.shared_classifier = m.vocab_size > 0;
         if (m.vocab_size < 0 && m.vocab_size != INT32_MIN) m.vocab_size = -m.vocab_size;
     }
-    if ((st = validate_config(&m, err)) != PL_OK) return st;
+    if ((st = validate_config(&m, err)) != PL_OK) {
+        /* A tokenizer.bin read as a version-0 model: its first int32 (the
+         * longest piece) passes for dim, the first score's bits do not. */
+        if (m.format == PL_FORMAT_LLAMA2C_V0 && err && strlen(err->message) + 40 < sizeof err->message)
+            strcat(err->message, " (is this a tokenizer, not a model?)");
+        return st;
+    }
     tensor_shapes(&m);
     if (m.format == PL_FORMAT_PICOLLAMA) {
         st = picollama_layout(&m, (const uint8_t *)model, model_size, offsets, err);

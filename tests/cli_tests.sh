@@ -186,6 +186,16 @@ $P "$d/v2.bin" -z "$d/tok.bin" -n 30 -s 5 -t 0.9 > "$d/a" 2>/dev/null
 $P "$d/v2.plm" -n 30 -s 5 -t 0.9 > "$d/b" 2>/dev/null
 if cmp -s "$d/a" "$d/b" && [ -s "$d/a" ]; then ok; else bad "a converted int8 file tells the version-2 file's story"; fi
 
+# inspect needs no tokenizer (its figures are then left out); a tokenizer
+# given as the model is named as one
+expect_exit 0 "inspect without a tokenizer" $P inspect "$d/m0.bin"
+if grep -q "no tokenizer given" "$d/out"; then ok; else bad "inspect says no tokenizer was given"; fi
+expect_exit 6 "a tokenizer.bin as the model" $P inspect "$d/tok.bin"
+if grep -q "tokenizer, not a model" "$d/err"; then ok; else bad "a tokenizer.bin as the model is named as one"; fi
+$P tokenizer "$d/tok.bin" "$d/tok.indexed" 2>/dev/null
+expect_exit 3 "an indexed tokenizer as the model" $P "$d/tok.indexed" -z "$d/tok.bin"
+if grep -q "tokenizer (PicoLlama's indexed form), not a model" "$d/err"; then ok; else bad "an indexed tokenizer as the model is named as one"; fi
+
 # inspect
 expect_exit 0 "inspect" $P inspect "$d/m0.bin" -z "$d/tok.bin"
 if grep -q "parameters:" "$d/out" && grep -q "SRAM .*fits" "$d/out"; then ok; else bad "inspect reports parameters and the SRAM verdict"; fi

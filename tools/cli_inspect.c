@@ -57,9 +57,20 @@ int pl_cmd_inspect(int argc, char **argv) {
     pl_error err;
     int rc = pl_parse_run_args(argc, argv, 1, &a);
     if (rc) return rc;
-    if ((rc = pl_open_model_files(a.model_path, a.tokenizer_path, &model, &tok, &b.model,
-                                  &b.model_size, &b.tokenizer, &b.tokenizer_size)))
-        return rc;
+    /* A model is inspected without a tokenizer unless one is given (or is
+     * inside it): its figures are then left out. */
+    memset(&tok, 0, sizeof tok);
+    if (a.tokenizer_path) {
+        if ((rc = pl_open_model_files(a.model_path, a.tokenizer_path, &model, &tok, &b.model,
+                                      &b.model_size, &b.tokenizer, &b.tokenizer_size)))
+            return rc;
+    } else {
+        if ((rc = pl_open_input(&model, "model", a.model_path))) return rc;
+        b.model = model.data;
+        b.model_size = model.size;
+        b.tokenizer = NULL;
+        b.tokenizer_size = 0;
+    }
     if (pl_model_inspect(model.data, model.size, &info, &err) != PL_OK ||
         (rc = pl_story_options(&a, &b, PL_BOARD_ROOM, &options)) != 0 ||
         pl_plan_memory(b.model, b.model_size, b.tokenizer, b.tokenizer_size, &options, &plan,
@@ -87,9 +98,12 @@ int pl_cmd_inspect(int argc, char **argv) {
     printf("parameters:   %llu\n", (unsigned long long)pl_model_parameter_count(&info));
     if (tok.data)
         printf("file bytes:   model %lu, tokenizer %lu\n", (unsigned long)model.size, (unsigned long)tok.size);
-    else
+    else if (info.tokenizer_size)
         printf("file bytes:   model %lu (its tokenizer inside: %lu)\n", (unsigned long)model.size,
                (unsigned long)info.tokenizer_size);
+    else
+        printf("file bytes:   model %lu (no tokenizer given: its memory is not counted; add -z TOK)\n",
+               (unsigned long)model.size);
     print_tensors(&info, &plan);
     printf("placement:    --place %s: weights as above; KV cache for %d positions in %s\n", a.place,
            plan.kv_positions, place_name(plan.kv_place));
