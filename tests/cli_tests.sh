@@ -186,6 +186,13 @@ $P "$d/v2.bin" -z "$d/tok.bin" -n 30 -s 5 -t 0.9 > "$d/a" 2>/dev/null
 $P "$d/v2.plm" -n 30 -s 5 -t 0.9 > "$d/b" 2>/dev/null
 if cmp -s "$d/a" "$d/b" && [ -s "$d/a" ]; then ok; else bad "a converted int8 file tells the version-2 file's story"; fi
 
+# A tokenizer longer than the vocabulary runs (as run.c runs it), with a note
+$FX tokenizer "$d/tok_big.bin" --vocab 600
+expect_exit 0 "a tokenizer with more entries than the vocabulary" $P "$d/m0.bin" -z "$d/tok_big.bin" -n 5
+if grep -q "more entries than the model" "$d/err"; then ok; else bad "a longer tokenizer gets a note"; fi
+expect_exit 0 "a tokenizer of exactly the vocabulary" $P "$d/m0.bin" -z "$d/tok.bin" -n 5
+if ! grep -q "more entries" "$d/err"; then ok; else bad "no note for a tokenizer that fits"; fi
+
 # inspect needs no tokenizer (its figures are then left out); a tokenizer
 # given as the model is named as one
 expect_exit 0 "inspect without a tokenizer" $P inspect "$d/m0.bin"

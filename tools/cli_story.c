@@ -34,6 +34,15 @@ int pl_tell_story(const pl_run_args *a, const pl_story_blobs *b,
                 &options, platform, &err) != PL_OK)
         return pl_report(&err);
     if (memory) *memory = *pl_memory(engine);
+    /* run.c reads a tokenizer's first vocab_size entries and ignores the
+     * rest, so a longer one is accepted, but it may not be this model's */
+    if (b->tokenizer) {
+        size_t used = pl_tokenizer_size(b->tokenizer, b->tokenizer_size, pl_info(engine)->vocab_size);
+        if (used && used < b->tokenizer_size)
+            fprintf(stderr, "picollama: note: the tokenizer holds more entries than the model's %d "
+                            "tokens; only the first %d are used (is it this model's?)\n",
+                    pl_info(engine)->vocab_size, pl_info(engine)->vocab_size);
+    }
     pl_seed(engine, a->seed);
     sampling.temperature = a->temperature;
     sampling.topp = a->topp;
