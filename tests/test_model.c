@@ -1,5 +1,6 @@
 /* Checkpoint headers: every format, and every way a header can be wrong. */
 #include "fixtures.h"
+#include "host_platform.h"
 #include "pl_test.h"
 #include "pl_internal.h"
 
@@ -247,14 +248,20 @@ static void test_picollama_format(void) {
                    err.message, pl_status_name(cases[i].want));
         CHECK_EQ_INT(got, cases[i].want);
     }
-    /* no tokenizer at all (offset and size 0): valid, but nothing to run with */
+    /* no tokenizer at all (offset and size 0): valid, planned without one
+     * (inspect), but nothing to run with */
     {
         uint8_t *c = malloc(size);
         pl_memory_plan plan;
+        pl_engine *e = NULL;
+        pl_platform platform = pl_host_platform(NULL);
         memcpy(c, m, size);
         memset(c + PLM_AT_TOKENIZER, 0, 8);
         CHECK_STATUS(pl_model_inspect(c, size, &info, &err), PL_OK, err);
-        CHECK_STATUS(pl_plan_memory(c, size, NULL, 0, NULL, &plan, &err), PL_ERR_ARGUMENT, err);
+        CHECK_STATUS(pl_plan_memory(c, size, NULL, 0, NULL, &plan, &err), PL_OK, err);
+        CHECK(plan.tokenizer_bytes < 16);
+        CHECK_STATUS(pl_open(&e, c, size, NULL, 0, NULL, &platform, &err), PL_ERR_ARGUMENT, err);
+        CHECK(e == NULL);
         free(c);
     }
     /* every truncation of the file is refused, never read past */
