@@ -500,6 +500,45 @@ static void test_tokenizer_inside(void) {
     free_blobs(&b);
 }
 
+/* An allocator whose blocks start `skew` bytes past an 8-byte boundary. */
+static int skew;
+static void *skewed_alloc(void *user, pl_pool pool, size_t size) {
+    (void)user;
+    (void)pool;
+    uint8_t *base = malloc(size + 8);
+    return base ? base + skew : NULL;
+}
+static void skewed_release(void *user, pl_pool pool, void *p) {
+    (void)user;
+    (void)pool;
+    if (p) free((uint8_t *)p - skew);
+}
+
+static void test_pool_alignment(void) {
+    /* arduino-pico's pmalloc returns 4-byte-aligned blocks: the engine runs
+     * on them, bit for bit; a block aligned to less is refused. */
+    blobs b = make_blobs(fx_small_spec());
+    pl_platform plain = pl_host_platform(NULL), skewed = {skewed_alloc, skewed_release, NULL, NULL, NULL};
+    pl_engine *e1 = NULL, *e2 = NULL;
+    pl_error err;
+    CHECK_STATUS(pl_open(&e1, b.model, b.msize, b.tok, b.tsize, NULL, &plain, &err), PL_OK, err);
+    skew = 4;
+    CHECK_STATUS(pl_open(&e2, b.model, b.msize, b.tok, b.tsize, NULL, &skewed, &err), PL_OK, err);
+    if (e1 && e2) {
+        float *a = all_logits(e1, 16, fx_small_spec().vocab_size), *c = all_logits(e2, 16, fx_small_spec().vocab_size);
+        CHECK(memcmp(a, c, sizeof(float) * 16 * (size_t)fx_small_spec().vocab_size) == 0);
+        free(a);
+        free(c);
+    }
+    pl_close(e2);
+    skew = 2;
+    e2 = NULL;
+    CHECK_STATUS(pl_open(&e2, b.model, b.msize, b.tok, b.tsize, NULL, &skewed, &err), PL_ERR_ALIGNMENT, err);
+    CHECK(e2 == NULL);
+    pl_close(e1);
+    free_blobs(&b);
+}
+
 static void test_two_cores(void) {
     /* Two cores (a thread as the second) give every logit of every
      * position bit for bit as one core does: fp32, llama2.c's int8 with
@@ -561,6 +600,7 @@ static void test_two_cores(void) {
 }
 
 int main(void) {
+    test_pool_alignment();
     test_two_cores();
     test_placement();
     test_kv_positions();

@@ -1,7 +1,11 @@
 /*
  * A minimal stand-in for the Arduino and arduino-pico APIs the library and
  * its examples use, so both compile and run on a PC (and compile for the
- * Cortex-M33). Tests only: never part of the library.
+ * Cortex-M33). Tests only: never part of the library. The signatures and
+ * behaviour the library touches follow arduino-pico 5.3.0 (with pico-sdk
+ * 2.2.0): rp2040.getCycleCount64() uint64_t, hwrand32() uint32_t,
+ * getPSRAMSize() size_t, getFreeHeap()/getFreePSRAMHeap() int, pmalloc and
+ * pcalloc 4-byte aligned, pico/multicore.h's launch and FIFO calls.
  *
  * Serial reads the text in $ARDUINO_SERIAL_INPUT and prints to stdout; the
  * board has $ARDUINO_PSRAM_SIZE bytes of PSRAM (default 8 MB);
@@ -59,8 +63,14 @@ public:
 };
 extern RP2040StandIn rp2040;
 
+/* arduino-pico 5.3.0's pmalloc/pcalloc (a TLSF heap in PSRAM) return blocks
+ * aligned to 4 bytes, not 8: the stand-in's are 4 bytes past an 8-byte
+ * boundary, so a library that assumed 8 would be caught. free() takes them
+ * back as the core's free() does (PSRAM pointers recognised). */
 extern "C" void *pmalloc(size_t size);
 extern "C" void *pcalloc(size_t count, size_t size);
+extern "C" void standin_free(void *p);
+#define free(p) standin_free(p)
 extern size_t standin_psram_bytes; /* what pmalloc handed out */
 
 int standin_bootsel(void);

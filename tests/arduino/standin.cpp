@@ -48,13 +48,36 @@ int RP2040StandIn::getFreePSRAMHeap() {
     return (int)(getPSRAMSize() - (standin_psram_bytes < getPSRAMSize() ? standin_psram_bytes : getPSRAMSize()));
 }
 
+#undef free
+/* PSRAM blocks: 4 bytes into an 8-aligned malloc block, remembered so that
+ * free() can tell them from SRAM ones. */
+static void *psram_blocks[64];
+
 extern "C" void *pmalloc(size_t size) {
-    standin_psram_bytes += size;
-    return malloc(size);
+    uint8_t *base = (uint8_t *)malloc(size + 4);
+    if (!base) return NULL;
+    for (int i = 0; i < 64; i++)
+        if (!psram_blocks[i]) {
+            psram_blocks[i] = base + 4;
+            standin_psram_bytes += size;
+            return base + 4;
+        }
+    free(base);
+    return NULL;
 }
 extern "C" void *pcalloc(size_t count, size_t size) {
-    standin_psram_bytes += count * size;
-    return calloc(count, size);
+    void *p = count && size > (size_t)-1 / count ? NULL : pmalloc(count * size);
+    if (p) memset(p, 0, count * size);
+    return p;
+}
+extern "C" void standin_free(void *p) {
+    for (int i = 0; p && i < 64; i++)
+        if (psram_blocks[i] == p) {
+            psram_blocks[i] = NULL;
+            free((uint8_t *)p - 4);
+            return;
+        }
+    free(p);
 }
 
 int standin_bootsel(void) {
