@@ -148,7 +148,19 @@ if [ "$status" -eq 141 ]; then ok; else bad "a story into a closed pipe ends by 
 status=$( (trap '' PIPE; $P -n 200 -s 1 2>/dev/null; echo $? > "$d/rc") | head -c 10 > /dev/null; cat "$d/rc")
 if [ "$status" -eq 74 ]; then ok; else bad "with SIGPIPE ignored, a closed pipe stops the story (74), got $status"; fi
 
-# Values out of range and names that cannot be: say which and why.
+# Values out of range and names that cannot be: say which and why; every
+# command's numbers are read strictly.
+for args in "--steps 0:--steps 0: out of range" "--threads 0:--threads 0: out of range" \
+            "--lr -1:--lr -1: out of range" "--val-fraction 1.5:--val-fraction 1.5: out of range" \
+            "--dim 12x:--dim 12x: not an integer" "--heads 3:--heads 3 does not divide --dim"; do
+    flags=${args%%:*}; says=${args#*:}
+    # shellcheck disable=SC2086
+    expect_exit 64 "train $flags" $P train --corpus "$d/x" -z "$d/tok.bin" --out "$d/y" $flags
+    if grep -q -- "$says" "$d/err"; then ok; else bad "train $flags says: $says"; fi
+done
+expect_exit 64 "quantize --group-size abc" $P quantize "$d/m0.bin" "$d/q.bin" --group-size abc
+expect_exit 64 "quantize --group-size without a value" $P quantize "$d/m0.bin" "$d/q.bin" --group-size
+expect_exit 64 "train-tokenizer --vocab 10" $P train-tokenizer --corpus "$d/x" --vocab 10 --out "$d/y"
 expect_exit 64 "a seed out of range" $P "$d/m0.bin" -z "$d/tok.bin" -s 2147483648
 if grep -q "out of range" "$d/err"; then ok; else bad "a seed out of range says so"; fi
 expect_exit 64 "header --name 9bad" $P header "$d/tok.bin" "$d/x.h" --name 9bad

@@ -34,8 +34,10 @@ trap 'rm -rf "$out"' EXIT
 tab=$(printf '\t')
 while IFS="$tab" read -r id program model tokenizer flags; do
     case "$id" in '#'*|'') continue ;; esac
-    case " ${PROGRAMS:-run runq} " in *" $program "*) ;; *) skip=$((skip + 1)); continue ;; esac
-    case " ${IDS:-$id} " in *" $id "*) ;; *) continue ;; esac
+    case " ${PROGRAMS:-run runq} " in *" $program "*) ;; *)
+        skip=$((skip + 1)); echo "$NAME: SKIPPED: $id ($program's; PROGRAMS=$PROGRAMS)"; continue ;; esac
+    case " ${IDS:-$id} " in *" $id "*) ;; *)
+        skip=$((skip + 1)); echo "$NAME: SKIPPED: $id (not among IDS: ${IDS_WHY:-a subset was asked for})"; continue ;; esac
     eval "set -- $flags"
     want="$G/$id.txt"
     case " $LIBM_ROUNDING " in

@@ -60,8 +60,20 @@ static int pl_test_passed, pl_test_failed;
         }                                                                           \
     } while (0)
 
+static int pl_test_skipped;
+
+/* A check that cannot run here, with why: counted in the report. */
+static inline void pl_test_skip(const char *name, const char *why) {
+    pl_test_skipped++;
+    printf("%s: SKIPPED: %s\n", name, why);
+}
+
 static inline int pl_test_report(const char *name) {
-    printf("%s: %d passed, %d failed\n", name, pl_test_passed, pl_test_failed);
+    if (pl_test_skipped)
+        printf("%s: %d passed, %d failed, %d skipped\n", name, pl_test_passed, pl_test_failed,
+               pl_test_skipped);
+    else
+        printf("%s: %d passed, %d failed\n", name, pl_test_passed, pl_test_failed);
     return pl_test_failed ? 1 : 0;
 }
 

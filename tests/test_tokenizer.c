@@ -319,7 +319,7 @@ static void test_reference_tokenizers(void) {
     const char *nul = fx_shared_model_path("tokenizer0.bin", p2, sizeof p2);
     const char *t4096 = fx_shared_model_path("tok4096_tokenizer0.bin", p3, sizeof p3);
     if (!plain || !nul || !t4096) {
-        printf("test_tokenizer: reference tokenizers SKIPPED (no ../shared)\n");
+        pl_test_skip("test_tokenizer", "the reference tokenizers (no ../shared)");
         return;
     }
     size_t s1, s2, s3;

@@ -40,6 +40,13 @@ int pl_placement_from_name(const char *name, pl_placement *out);
  * to stderr. */
 int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a);
 
+/* Every command's numbers, strictly: the whole text a number in range
+ * (min_open: more than min), else a sentence naming the flag and its range,
+ * and PL_EXIT_USAGE. */
+int pl_arg_long(const char *flag, const char *text, long min, long max, long *out);
+int pl_arg_float(const char *flag, const char *text, double min, double max, int min_open,
+                 float *out);
+
 typedef struct {
     const void *model;
     size_t model_size;

@@ -53,6 +53,38 @@ static int parse_int(const char *flag, const char *s, long *out) {
     return 0;
 }
 
+int pl_arg_long(const char *flag, const char *text, long min, long max, long *out) {
+    char *end, why[96];
+    errno = 0;
+    long v = strtol(text, &end, 10);
+    if (end == text || *end != '\0') return bad_value(flag, text, "not an integer");
+    if (errno == ERANGE || v < min || v > max) {
+        snprintf(why, sizeof why, "out of range (an integer from %ld to %ld)", min, max);
+        return bad_value(flag, text, why);
+    }
+    *out = v;
+    return 0;
+}
+
+int pl_arg_float(const char *flag, const char *text, double min, double max, int min_open,
+                 float *out) {
+    char *end, why[96];
+    errno = 0;
+    double v = strtod(text, &end);
+    if (end == text || *end != '\0' || errno == ERANGE || !(v == v))
+        return bad_value(flag, text, "not a number");
+    if (min_open ? !(v > min) : !(v >= min)) {
+        snprintf(why, sizeof why, "out of range (%s %g and at most %g)", min_open ? "more than" : "at least", min, max);
+        return bad_value(flag, text, why);
+    }
+    if (!(v <= max)) {
+        snprintf(why, sizeof why, "out of range (at most %g)", max);
+        return bad_value(flag, text, why);
+    }
+    *out = (float)v;
+    return 0;
+}
+
 int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
     long v;
     int rc;

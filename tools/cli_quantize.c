@@ -11,8 +11,20 @@ int pl_cmd_quantize(int argc, char **argv) {
     const char *in = NULL, *out = NULL;
     int gs = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--group-size") && i + 1 < argc) gs = atoi(argv[++i]);
-        else if (!in) in = argv[i];
+        if (!strcmp(argv[i], "--group-size")) {
+            long v;
+            if (i + 1 >= argc) {
+                fprintf(stderr, "picollama: flag --group-size needs a value\n");
+                return PL_EXIT_USAGE;
+            }
+            int rc = pl_arg_long("--group-size", argv[++i], 4, 65532, &v);
+            if (rc) return rc;
+            gs = (int)v;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "picollama: unknown flag '%s'\n", argv[i]);
+            pl_help("quantize", stderr);
+            return PL_EXIT_USAGE;
+        } else if (!in) in = argv[i];
         else if (!out) out = argv[i];
         else {
             in = NULL; /* a third file name: say how to call it */
@@ -20,7 +32,7 @@ int pl_cmd_quantize(int argc, char **argv) {
         }
     }
     if (!in || !out) {
-        fprintf(stderr, "usage: picollama quantize IN.bin OUT.bin [--group-size N]\n");
+        pl_help("quantize", stderr);
         return PL_EXIT_USAGE;
     }
     pl_host_file f;

@@ -169,50 +169,61 @@ static int parse(int argc, char **argv, train_opts *o) {
             return PL_EXIT_USAGE;
         }
         const char *val = argv[++i];
-        char *end;
-        double d = strtod(val, &end);
-        int numeric = end != val && *end == '\0';
-        if (!strcmp(a, "--corpus")) o->corpus = val;
-        else if (!strcmp(a, "-z")) o->tokenizer = val;
-        else if (!strcmp(a, "--out")) o->out = val;
-        else if (!strcmp(a, "--checkpoint")) o->checkpoint = val;
-        else if (!strcmp(a, "--resume")) o->resume = val;
-        else if (!numeric) {
-            fprintf(stderr, "picollama: %s %s: not a number or not a flag of train\n", a, val);
-            return PL_EXIT_USAGE;
+        /* the numeric flags: where each goes and its range */
+        static const struct { const char *flag; long min, max; } ints[] = {
+            {"--dim", 2, 65536},        {"--hidden", 1, 1 << 20},   {"--layers", 1, 1024},
+            {"--heads", 1, 65536},      {"--kv-heads", 1, 65536},   {"--seq-len", 2, 1 << 20},
+            {"--steps", 1, 1000000000}, {"--warmup", 0, 1000000000}, {"--eval-every", 1, 1000000000},
+            {"--save-every", 1, 1000000000}, {"--stop-at", 0, 1000000000}, {"--batch", 1, 65536},
+            {"--threads", 1, 256},      {"--val-batches", 1, 65536}, {"--seed", 0, 2147483647}};
+        static const struct { const char *flag; double min, max; int open; } floats[] = {
+            {"--lr", 0.0, 10.0, 1}, {"--min-lr", 0.0, 10.0, 0}, {"--weight-decay", 0.0, 10.0, 0},
+            {"--clip", 0.0, 1e6, 1}, {"--val-fraction", 0.0, 0.5, 0}};
+        long *long_out[] = {NULL, NULL, NULL, NULL, NULL, NULL, &o->steps, &o->warmup, &o->eval_every,
+                            &o->save_every, &o->stop_at, NULL, NULL, NULL, NULL};
+        int *int_out[] = {&o->c.dim, &o->c.hidden_dim, &o->c.n_layers, &o->c.n_heads, &o->c.n_kv_heads,
+                          &o->c.seq_len, NULL, NULL, NULL, NULL, NULL, &o->batch, &o->threads,
+                          &o->val_batches, NULL};
+        float *float_out[] = {&o->lr, &o->min_lr, &o->weight_decay, &o->clip, &o->val_fraction};
+        int known = 0, rc;
+        if (!strcmp(a, "--corpus")) o->corpus = val, known = 1;
+        else if (!strcmp(a, "-z")) o->tokenizer = val, known = 1;
+        else if (!strcmp(a, "--out")) o->out = val, known = 1;
+        else if (!strcmp(a, "--checkpoint")) o->checkpoint = val, known = 1;
+        else if (!strcmp(a, "--resume")) o->resume = val, known = 1;
+        for (size_t k = 0; !known && k < sizeof ints / sizeof ints[0]; k++) {
+            long v;
+            if (strcmp(a, ints[k].flag) != 0) continue;
+            if ((rc = pl_arg_long(a, val, ints[k].min, ints[k].max, &v))) return rc;
+            if (long_out[k]) *long_out[k] = v;
+            else if (int_out[k]) *int_out[k] = (int)v;
+            else o->seed = (uint64_t)v;
+            known = 1;
         }
-        else if (!strcmp(a, "--dim")) o->c.dim = (int)d;
-        else if (!strcmp(a, "--hidden")) o->c.hidden_dim = (int)d;
-        else if (!strcmp(a, "--layers")) o->c.n_layers = (int)d;
-        else if (!strcmp(a, "--heads")) o->c.n_heads = (int)d;
-        else if (!strcmp(a, "--kv-heads")) o->c.n_kv_heads = (int)d;
-        else if (!strcmp(a, "--seq-len")) o->c.seq_len = (int)d;
-        else if (!strcmp(a, "--steps")) o->steps = (long)d;
-        else if (!strcmp(a, "--warmup")) o->warmup = (long)d;
-        else if (!strcmp(a, "--eval-every")) o->eval_every = (long)d;
-        else if (!strcmp(a, "--save-every")) o->save_every = (long)d;
-        else if (!strcmp(a, "--stop-at")) o->stop_at = (long)d;
-        else if (!strcmp(a, "--batch")) o->batch = (int)d;
-        else if (!strcmp(a, "--threads")) o->threads = (int)d;
-        else if (!strcmp(a, "--val-batches")) o->val_batches = (int)d;
-        else if (!strcmp(a, "--lr")) o->lr = (float)d;
-        else if (!strcmp(a, "--min-lr")) o->min_lr = (float)d;
-        else if (!strcmp(a, "--weight-decay")) o->weight_decay = (float)d;
-        else if (!strcmp(a, "--clip")) o->clip = (float)d;
-        else if (!strcmp(a, "--val-fraction")) o->val_fraction = (float)d;
-        else if (!strcmp(a, "--seed")) o->seed = (uint64_t)d;
-        else {
-            fprintf(stderr, "picollama: unknown flag '%s'\n", a);
-            return usage();
+        for (size_t k = 0; !known && k < sizeof floats / sizeof floats[0]; k++) {
+            if (strcmp(a, floats[k].flag) != 0) continue;
+            if ((rc = pl_arg_float(a, val, floats[k].min, floats[k].max, floats[k].open, float_out[k])))
+                return rc;
+            known = 1;
         }
+        if (known) continue;
+        fprintf(stderr, "picollama: unknown flag '%s'\n", a);
+        return usage();
     }
     if (!o->corpus || !o->tokenizer || !o->out) return usage();
     const tr_config *k = &o->c;
-    if (k->dim <= 0 || k->hidden_dim <= 0 || k->n_layers <= 0 || k->n_heads <= 0 || k->n_kv_heads <= 0 ||
-        k->seq_len < 2 || k->dim % k->n_heads || k->n_heads % k->n_kv_heads || (k->dim / k->n_heads) % 2 ||
-        o->steps <= 0 || o->batch <= 0 || o->threads <= 0 || o->threads > 256 || !(o->lr > 0.0f) ||
-        !(o->val_fraction >= 0.0f && o->val_fraction < 1.0f)) {
-        fprintf(stderr, "picollama: invalid training settings (dimensions must be positive, heads divide dim, kv heads divide heads, even head size)\n");
+    /* ranges were checked as the flags were read; what is left is how they fit */
+    if (k->dim % k->n_heads != 0) {
+        fprintf(stderr, "picollama: --heads %d does not divide --dim %d\n", k->n_heads, k->dim);
+        return PL_EXIT_USAGE;
+    }
+    if (k->n_heads % k->n_kv_heads != 0) {
+        fprintf(stderr, "picollama: --kv-heads %d does not divide --heads %d\n", k->n_kv_heads, k->n_heads);
+        return PL_EXIT_USAGE;
+    }
+    if ((k->dim / k->n_heads) % 2 != 0) {
+        fprintf(stderr, "picollama: the head size (--dim / --heads) is %d; it must be even (RoPE rotates pairs)\n",
+                k->dim / k->n_heads);
         return PL_EXIT_USAGE;
     }
     if (!o->checkpoint) {

@@ -190,7 +190,10 @@ int pl_cmd_train_tokenizer(int argc, char **argv) {
         }
         if (!strcmp(argv[i], "--corpus")) corpus_path = argv[i + 1];
         else if (!strcmp(argv[i], "--out")) out = argv[i + 1];
-        else if (!strcmp(argv[i], "--vocab")) vocab_size = strtol(argv[i + 1], NULL, 10);
+        else if (!strcmp(argv[i], "--vocab")) {
+            int rc = pl_arg_long("--vocab", argv[i + 1], 260, 65536, &vocab_size);
+            if (rc) return rc;
+        }
         else {
             fprintf(stderr, "picollama: unknown flag '%s'\n", argv[i]);
             return PL_EXIT_USAGE;
