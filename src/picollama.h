@@ -168,9 +168,10 @@ size_t pl_tokenizer_size(const void *tokenizer, size_t max_size, int vocab_size)
 typedef enum { PL_POOL_FAST = 0, PL_POOL_LARGE = 1 } pl_pool;
 
 /* The platform: two allocator hooks and an optional clock. alloc must return
- * memory aligned to 4 bytes (what the engine's buffers need; arduino-pico's
- * pmalloc gives 4, malloc 8), or NULL; pl_open refuses less with
- * PL_ERR_ALIGNMENT. The clock is any monotonic counter in
+ * NULL or memory aligned to 8 bytes for the fast pool (the engine's own
+ * structure, with 64-bit fields, starts it; malloc gives 8) and to 4 for
+ * the large pool (floats and 32-bit words; arduino-pico's pmalloc gives 4);
+ * pl_open refuses less with PL_ERR_ALIGNMENT. The clock is any monotonic counter in
  * the platform's own unit: microseconds on a PC, CPU cycles on the board,
  * instructions on the emulated M33. */
 typedef struct {

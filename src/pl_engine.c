@@ -174,11 +174,13 @@ pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
                        "the large pool (PSRAM) could not give %lu bytes",
                        (unsigned long)plan.large_bytes);
     }
-    if ((((uintptr_t)fast_pool | (uintptr_t)large_pool) & 3u) != 0) {
+    if (((uintptr_t)fast_pool & 7u) != 0 || ((uintptr_t)large_pool & 3u) != 0) {
+        int fast_bad = ((uintptr_t)fast_pool & 7u) != 0;
         platform->release(platform->user, PL_POOL_LARGE, large_pool);
         platform->release(platform->user, PL_POOL_FAST, fast_pool);
         return pl_fail(err, PL_ERR_ALIGNMENT,
-                       "the platform's allocator returned a block not aligned to 4 bytes");
+                       "the platform's allocator returned a %s pool block not aligned to %d bytes",
+                       fast_bad ? "fast" : "large", fast_bad ? 8 : 4);
     }
     memset(fast_pool, 0, plan.fast_bytes);
     memset(large_pool, 0, plan.large_bytes);

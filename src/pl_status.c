@@ -45,8 +45,9 @@ void pl_clear_error(pl_error *err) {
 }
 
 void *pl_arena_take(pl_arena *arena, uint64_t size) {
-    /* 8-byte offsets in the pool (whose base is 4-byte aligned at least):
-     * enough for float, and for the M33's LDRD/VLDM and LDM (words). */
+    /* 8-byte offsets in the pool (the fast pool's base 8-aligned, the
+     * large pool's 4 at least): enough for the engine structure, float, and
+     * the M33's LDRD/VLDM and LDM (words). */
     uint64_t start = (arena->used + 7u) & ~(uint64_t)7u;
     arena->used = start + size;
     return arena->base ? arena->base + (size_t)start : NULL;
