@@ -27,9 +27,28 @@ check "grep -q 'val loss' $d/train.log" "train reports the held-out loss"
 # Saved and resumed: stop at 60 of 100 steps, resume, compare with one run.
 check "$TRAIN --steps 100 --out $d/full.bin 2>/dev/null" "uninterrupted run"
 check "$TRAIN --steps 100 --stop-at 60 --out $d/half.bin 2>/dev/null" "run stopped at step 60"
-check "$TRAIN --steps 100 --resume $d/half.bin.ckpt --out $d/half.bin 2>/dev/null" "resumed run"
+check "$TRAIN --steps 100 --resume $d/half.bin.ckpt --out $d/half.bin 2>$d/resume.log" "resumed run"
 check "cmp -s $d/full.bin $d/half.bin" "the resumed run is bit for bit the uninterrupted one"
 check "cmp -s $d/full.bin.ckpt $d/half.bin.ckpt" "and so are the optimizer states"
+
+# Settings that cannot work are stopped with a sentence: a loss that becomes
+# NaN (nothing written), a resume with other architecture flags than the
+# checkpoint's, a checkpoint that is not there.
+$TRAIN --steps 40 --lr 10 --min-lr 10 --clip 1000000 --out $d/nan.bin 2> $d/nan.log; rc=$?
+check "[ $rc -eq 65 ] && grep -q 'the loss is' $d/nan.log && [ ! -e $d/nan.bin ]" "a loss that becomes NaN stops training, nothing written (exit $rc)"
+$TRAIN --steps 100 --resume $d/half.bin.ckpt --dim 64 --out $d/other.bin 2> $d/arch.log; rc=$?
+check "[ $rc -eq 64 ] && grep -q 'the checkpoint is dim 32' $d/arch.log && grep -q 'ask for dim 64' $d/arch.log" "a resume with another architecture names both (exit $rc)"
+$TRAIN --steps 100 --resume $d/none.ckpt --out $d/other.bin 2> $d/none.log; rc=$?
+check "[ $rc -eq 66 ] && grep -q 'cannot open checkpoint' $d/none.log" "a missing checkpoint says so (exit $rc)"
+check "grep -q 'resuming .* at step 60' $d/resume.log && grep -q 'saved step 100' $d/resume.log" "a resumed run says where it starts and logs its saves"
+# Ctrl-C: the step ends, a checkpoint is saved and named, exit 130.
+$TRAIN --steps 1000000 --out $d/int.bin 2> $d/int.log &
+pid=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q '^step 1/' $d/int.log; do sleep 0.1; i=$((i + 1)); done
+kill -INT $pid
+wait $pid; rc=$?
+check "[ $rc -eq 130 ] && grep -q 'interrupted; resume with --resume' $d/int.log && [ -s $d/int.bin.ckpt ]" "Ctrl-C saves a checkpoint and says where (exit $rc)"
 
 # The exported model runs in the engine and is scored by eval.
 check "$P $d/m.bin -z $d/tok.bin -n 40 -s 1 > $d/story 2>/dev/null && test -s $d/story" "the trained model tells a story"

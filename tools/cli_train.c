@@ -16,6 +16,8 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,7 @@ typedef struct {
     float lr, min_lr, weight_decay, clip, val_fraction;
     uint64_t seed;
     const char *corpus, *tokenizer, *out, *checkpoint, *resume;
+    int arch_given; /* an architecture flag was on the command line */
 } train_opts;
 
 typedef struct {
@@ -107,7 +110,11 @@ static int load_checkpoint(const char *path, train_opts *o, long *step, uint64_t
                            float **p, float **m, float **v, size_t *n) {
     FILE *f = fopen(path, "rb");
     ckpt_header h;
-    if (!f || fread(&h, sizeof h, 1, f) != 1 || h.magic != CKPT_MAGIC) {
+    if (!f) {
+        fprintf(stderr, "picollama: cannot open checkpoint %s: %s\n", path, strerror(errno));
+        return PL_EXIT_NOINPUT;
+    }
+    if (fread(&h, sizeof h, 1, f) != 1 || h.magic != CKPT_MAGIC) {
         fprintf(stderr, "picollama: %s is not a training checkpoint\n", path);
         if (f) fclose(f);
         return PL_EXIT_NOINPUT;
@@ -134,13 +141,18 @@ static int load_checkpoint(const char *path, train_opts *o, long *step, uint64_t
 
 /* ---- options ---------------------------------------------------------------------- */
 
+/* Ctrl-C: finish the step, save, and say where (the loop checks it). */
+static volatile sig_atomic_t interrupted;
+static void on_interrupt(int sig) {
+    (void)sig;
+    interrupted = 1;
+}
+
+/* The loss became NaN or infinite. */
+#define PL_EXIT_DIVERGED 65
+
 static int usage(void) {
-    fprintf(stderr,
-            "usage: picollama train --corpus FILE -z TOK.bin --out MODEL.bin\n"
-            "  architecture: --dim 128 --hidden 352 --layers 5 --heads 8 --kv-heads 4 --seq-len 256 [--unshared]\n"
-            "  schedule:     --steps 2000 --batch 16 --lr 2e-3 --min-lr 2e-4 --warmup 100 --weight-decay 0.1 --clip 1.0\n"
-            "  run:          --seed 1 --threads N --val-fraction 0.05 --eval-every 100 --val-batches 16\n"
-            "                --checkpoint FILE (default MODEL.bin.ckpt) --save-every 500 --resume FILE --stop-at STEP\n");
+    pl_help("train", stderr);
     return PL_EXIT_USAGE;
 }
 
@@ -163,7 +175,7 @@ static int parse(int argc, char **argv, train_opts *o) {
     o->seed = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
-        if (!strcmp(a, "--unshared")) { o->c.shared_classifier = 0; continue; }
+        if (!strcmp(a, "--unshared")) { o->c.shared_classifier = 0; o->arch_given = 1; continue; }
         if (i + 1 >= argc) {
             fprintf(stderr, "picollama: flag %s needs a value\n", a);
             return PL_EXIT_USAGE;
@@ -198,6 +210,7 @@ static int parse(int argc, char **argv, train_opts *o) {
             if (long_out[k]) *long_out[k] = v;
             else if (int_out[k]) *int_out[k] = (int)v;
             else o->seed = (uint64_t)v;
+            if (k < 6) o->arch_given = 1; /* --dim .. --seq-len */
             known = 1;
         }
         for (size_t k = 0; !known && k < sizeof floats / sizeof floats[0]; k++) {
@@ -283,6 +296,22 @@ int pl_cmd_train(int argc, char **argv) {
     if (o.resume) {
         train_opts saved = o;
         if ((rc = load_checkpoint(o.resume, &saved, &step, &rng, &params, &m, &v, &n_params))) return rc;
+        {
+            const tr_config *a = &o.c, *b = &saved.c;
+            if (o.arch_given && (a->dim != b->dim || a->hidden_dim != b->hidden_dim ||
+                                 a->n_layers != b->n_layers || a->n_heads != b->n_heads ||
+                                 a->n_kv_heads != b->n_kv_heads || a->seq_len != b->seq_len ||
+                                 a->shared_classifier != b->shared_classifier)) {
+                fprintf(stderr, "picollama: --resume %s: the checkpoint is dim %d, hidden %d, %d layers, %d heads, "
+                                "%d kv heads, seq_len %d%s; the flags ask for dim %d, hidden %d, %d layers, %d heads, "
+                                "%d kv heads, seq_len %d%s\n", o.resume, b->dim, b->hidden_dim, b->n_layers,
+                        b->n_heads, b->n_kv_heads, b->seq_len, b->shared_classifier ? "" : ", unshared",
+                        a->dim, a->hidden_dim, a->n_layers, a->n_heads, a->n_kv_heads, a->seq_len,
+                        a->shared_classifier ? "" : ", unshared");
+                return PL_EXIT_USAGE;
+            }
+        }
+        fprintf(stderr, "train: resuming %s at step %ld\n", o.resume, step);
         if (saved.c.vocab_size != vocab) {
             fprintf(stderr, "picollama: checkpoint vocabulary %d does not match tokenizer %d\n",
                     saved.c.vocab_size, vocab);
@@ -344,7 +373,8 @@ int pl_cmd_train(int argc, char **argv) {
     }
     tr_adamw adam = {o.lr, 0.9f, 0.95f, 1e-8f, o.weight_decay};
     double t0 = now_s(), tokens_done = 0.0;
-    long first_step = step;
+    long first_step = step, saved_step = 0;
+    signal(SIGINT, on_interrupt);
     long end = o.stop_at > 0 && o.stop_at < o.steps ? o.stop_at : o.steps;
     for (; step < end; step++) {
         for (int b = 0; b < o.batch; b++) offsets[b] = (size_t)(next_u64(&rng) % (train.n - (size_t)T - 1));
@@ -356,6 +386,17 @@ int pl_cmd_train(int argc, char **argv) {
             ws[i].scale = 1.0f / (float)(o.batch * T);
         }
         double loss = run_workers(ws, nt, th) / (double)(o.batch * T);
+        if (!isfinite(loss)) {
+            /* before the update: the model and checkpoint last saved stay as they were */
+            if (saved_step > 0)
+                fprintf(stderr, "picollama: train: the loss is %g at step %ld (a learning rate too high?); "
+                                "stopped: %s and %s hold step %ld, the last one saved\n",
+                        loss, step + 1, o.out, o.checkpoint, saved_step);
+            else
+                fprintf(stderr, "picollama: train: the loss is %g at step %ld (a learning rate too high?); "
+                                "stopped before anything was saved\n", loss, step + 1);
+            return PL_EXIT_DIVERGED;
+        }
         float *g = ws[0].grads;
         for (int i = 1; i < nt; i++)
             for (size_t j = 0; j < n_params; j++) g[j] += ws[i].grads[j];
@@ -389,12 +430,19 @@ int pl_cmd_train(int argc, char **argv) {
                 fprintf(stderr, "step %ld | val loss %.4f\n", step + 1, vl);
             }
         }
-        if ((o.save_every > 0 && (step + 1) % o.save_every == 0) || step + 1 == end) {
+        int stop = interrupted != 0;
+        if ((o.save_every > 0 && (step + 1) % o.save_every == 0) || step + 1 == end || stop) {
             if (save_checkpoint(o.checkpoint, &o, step + 1, rng, params, m, v, n_params) != 0 ||
                 tr_export_v0(o.out, &o.c, params) != 0) {
                 fprintf(stderr, "picollama: cannot write %s or %s\n", o.checkpoint, o.out);
-                return PL_EXIT_NOINPUT;
+                return PL_EXIT_IOERR;
             }
+            fprintf(stderr, "train: saved step %ld to %s (and %s)\n", step + 1, o.checkpoint, o.out);
+            saved_step = step + 1;
+        }
+        if (stop) {
+            fprintf(stderr, "train: interrupted; resume with --resume %s\n", o.checkpoint);
+            return 130; /* as a shell reports SIGINT */
         }
     }
     fprintf(stderr, "train: wrote %s (llama2.c version 0) and %s after %ld steps, %.0f s\n",
