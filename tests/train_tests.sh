@@ -53,6 +53,9 @@ check "[ $rc -eq 130 ] && grep -q 'interrupted; resume with --resume' $d/int.log
 # The exported model runs in the engine and is scored by eval.
 check "$P $d/m.bin -z $d/tok.bin -n 40 -s 1 > $d/story 2>/dev/null && test -s $d/story" "the trained model tells a story"
 check "$P eval $d/m.bin -z $d/tok.bin $d/valid.txt > $d/eval 2>&1" "eval runs"
+$P eval $d/m.bin -z $d/tok.bin --threads 1 $d/valid.txt > $d/eval1 2>/dev/null
+$P eval $d/m.bin -z $d/tok.bin --threads 3 $d/valid.txt > $d/eval3 2>/dev/null
+check "cmp -s $d/eval1 $d/eval3 && cmp -s $d/eval1 $d/eval" "eval gives the same figures on 1, 3 and every core's threads"
 check "grep -q 'bits_per_byte=' $d/eval" "eval ends in bits_per_byte="
 bpb=$(sed 's/.*bits_per_byte=//' "$d/eval")
 check "awk -v x='$bpb' 'BEGIN { exit !(x > 0 && x < 1.5) }'" "the tiny model predicts held-out text (bits per byte $bpb)"

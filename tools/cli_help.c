@@ -44,9 +44,9 @@ static const help_entry entries[] = {
      "  fp32 to llama2.c's int8 version 2 (runq.c's files); N: default the largest multiple\n"
      "  of 4 up to 64 dividing dim and hidden_dim\n"},
     {"eval",
-     "picollama eval [MODEL.bin [-z TOK]] TEXT\n"
+     "picollama eval [MODEL.bin [-z TOK]] [--threads N] TEXT\n"
      "  loss and bits per byte over TEXT (documents separated by <|endoftext|>);\n"
-     "  no model: the built-in one\n"},
+     "  no model: the built-in one; N threads (default one per core), the same figures\n"},
     {"train-tokenizer",
      "picollama train-tokenizer --corpus TEXT --vocab N --out TOK.bin\n"
      "  byte-pair encoding with byte fallback; N from 260 to 65536\n"},
