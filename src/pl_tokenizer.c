@@ -328,7 +328,8 @@ pl_status pl_tokenizer_encode(pl_tokenizer *t, const char *text, int add_bos,
         int space = lookup(t, (const uint8_t *)" ", 1, NULL, 0);
         if (space < 0)
             return pl_fail(err, PL_ERR_PROMPT_ENCODING,
-                           "the tokenizer has no \" \" piece for the dummy prefix");
+                           "the tokenizer has no \" \" piece for the dummy prefix "
+                           "(every llama2.c tokenizer has one: is it this model's?)");
         tokens[n++] = space;
     }
     /* One token per UTF-8 code point (at most 4 bytes), else one per byte. */
