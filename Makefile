@@ -27,7 +27,7 @@ HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
 FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o $(BUILD)/obj/tools/quantize.o $(BUILD)/obj/tools/convert.o \
                $(BUILD)/obj/tools/tokenizer_writer.o
 
-.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 rv32 bench-rv32 arduino models clean check-math quality
+.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 rv32 bench-rv32 arduino models clean check-math quality readme
 all: $(BUILD)/picollama
 
 # The built-in model as shipped (the committed header): models/stories.bin
@@ -146,6 +146,11 @@ check-math: $(SRC) tests/check_math.c $(HDRS)
 
 bench: $(BUILD)/picollama
 	@sh tools/bench_host.sh
+
+# The README's command-output blocks (inspect, bench-m33, bench-rv32)
+# rewritten from the programs; make test checks them.
+readme: $(BUILD)/picollama
+	@sh tools/readme_blocks.sh --update
 
 # Bits per byte of every weight-type mix on tinystories_valid.txt (about 20
 # minutes on two cores; the README's table).
