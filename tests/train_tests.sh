@@ -34,7 +34,7 @@ check "cmp -s $d/full.bin.ckpt $d/half.bin.ckpt" "and so are the optimizer state
 # Settings that cannot work are stopped with a sentence: a loss that becomes
 # NaN (nothing written), a resume with other architecture flags than the
 # checkpoint's, a checkpoint that is not there.
-$TRAIN --steps 40 --lr 10 --min-lr 10 --clip 1000000 --out $d/nan.bin 2> $d/nan.log; rc=$?
+$TRAIN --steps 40 --lr 1e9 --min-lr 1e9 --clip 1000000 --out $d/nan.bin 2> $d/nan.log; rc=$?
 check "[ $rc -eq 65 ] && grep -q 'the loss is' $d/nan.log && [ ! -e $d/nan.bin ]" "a loss that becomes NaN stops training, nothing written (exit $rc)"
 $TRAIN --steps 100 --resume $d/half.bin.ckpt --dim 64 --out $d/other.bin 2> $d/arch.log; rc=$?
 check "[ $rc -eq 64 ] && grep -q 'the checkpoint is dim 32' $d/arch.log && grep -q 'ask for dim 64' $d/arch.log" "a resume with another architecture names both (exit $rc)"

@@ -189,7 +189,7 @@ static int parse(int argc, char **argv, train_opts *o) {
             {"--save-every", 1, 1000000000}, {"--stop-at", 0, 1000000000}, {"--batch", 1, 65536},
             {"--threads", 1, 256},      {"--val-batches", 1, 65536}, {"--seed", 0, 2147483647}};
         static const struct { const char *flag; double min, max; int open; } floats[] = {
-            {"--lr", 0.0, 10.0, 1}, {"--min-lr", 0.0, 10.0, 0}, {"--weight-decay", 0.0, 10.0, 0},
+            {"--lr", 0.0, 1e9, 1}, {"--min-lr", 0.0, 1e9, 0}, {"--weight-decay", 0.0, 10.0, 0},
             {"--clip", 0.0, 1e6, 1}, {"--val-fraction", 0.0, 0.5, 0}};
         long *long_out[] = {NULL, NULL, NULL, NULL, NULL, NULL, &o->steps, &o->warmup, &o->eval_every,
                             &o->save_every, &o->stop_at, NULL, NULL, NULL, NULL};
@@ -308,6 +308,9 @@ int pl_cmd_train(int argc, char **argv) {
                         b->n_heads, b->n_kv_heads, b->seq_len, b->shared_classifier ? "" : ", unshared",
                         a->dim, a->hidden_dim, a->n_layers, a->n_heads, a->n_kv_heads, a->seq_len,
                         a->shared_classifier ? "" : ", unshared");
+                free(params);
+                free(m);
+                free(v);
                 return PL_EXIT_USAGE;
             }
         }
@@ -315,6 +318,9 @@ int pl_cmd_train(int argc, char **argv) {
         if (saved.c.vocab_size != vocab) {
             fprintf(stderr, "picollama: checkpoint vocabulary %d does not match tokenizer %d\n",
                     saved.c.vocab_size, vocab);
+            free(params);
+            free(m);
+            free(v);
             return PL_EXIT_USAGE;
         }
         o.c = saved.c;
@@ -395,7 +401,8 @@ int pl_cmd_train(int argc, char **argv) {
             else
                 fprintf(stderr, "picollama: train: the loss is %g at step %ld (a learning rate too high?); "
                                 "stopped before anything was saved\n", loss, step + 1);
-            return PL_EXIT_DIVERGED;
+            rc = PL_EXIT_DIVERGED;
+            break;
         }
         float *g = ws[0].grads;
         for (int i = 1; i < nt; i++)
@@ -435,18 +442,21 @@ int pl_cmd_train(int argc, char **argv) {
             if (save_checkpoint(o.checkpoint, &o, step + 1, rng, params, m, v, n_params) != 0 ||
                 tr_export_v0(o.out, &o.c, params) != 0) {
                 fprintf(stderr, "picollama: cannot write %s or %s\n", o.checkpoint, o.out);
-                return PL_EXIT_IOERR;
+                rc = PL_EXIT_IOERR;
+                break;
             }
             fprintf(stderr, "train: saved step %ld to %s (and %s)\n", step + 1, o.checkpoint, o.out);
             saved_step = step + 1;
         }
         if (stop) {
             fprintf(stderr, "train: interrupted; resume with --resume %s\n", o.checkpoint);
-            return 130; /* as a shell reports SIGINT */
+            rc = 130; /* as a shell reports SIGINT */
+            break;
         }
     }
-    fprintf(stderr, "train: wrote %s (llama2.c version 0) and %s after %ld steps, %.0f s\n",
-            o.out, o.checkpoint, step, now_s() - t0);
+    if (rc == 0)
+        fprintf(stderr, "train: wrote %s (llama2.c version 0) and %s after %ld steps, %.0f s\n",
+                o.out, o.checkpoint, step, now_s() - t0);
     for (int i = 0; i < nt; i++) {
         tr_acts_free(&ws[i].acts);
         free(ws[i].grads);
@@ -461,5 +471,5 @@ int pl_cmd_train(int argc, char **argv) {
     free(v);
     pl_tool_tokenizer_close(&tok);
     pl_corpus_free(&corpus);
-    return 0;
+    return rc;
 }
