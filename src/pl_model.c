@@ -346,8 +346,8 @@ uint64_t pl_model_parameter_count(const pl_model_info *info) {
 }
 
 uint64_t pl_tensor_bytes_per_token(const pl_model_info *info, pl_tensor_id id) {
-    const pl_tensor_info *t = &info->tensors[id];
     if ((unsigned)id >= PL_TENSOR_COUNT) return 0;
+    const pl_tensor_info *t = &info->tensors[id];
     if (id == PL_TENSOR_EMBEDDING)
         return pl_wtypes[t->type].row_bytes((uint64_t)t->cols, t->group_size);
     return (uint64_t)t->bytes;
