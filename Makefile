@@ -18,7 +18,7 @@ LDLIBS  := -lm -lpthread
 BUILD   ?= build
 SRC     := $(wildcard src/*.c src/kernels/*.c)
 TOOLS   := $(wildcard tools/*.c)
-TESTS   := test_model test_tokenizer test_sampler test_forward test_engine test_trainer test_bpe
+TESTS   := test_model test_tokenizer test_sampler test_forward test_engine test_trainer test_bpe test_softfloat
 HDRS    := $(wildcard src/*.h src/kernels/*.h tools/*.h tests/*.h)
 
 ENGINE_OBJ := $(SRC:src/%.c=$(BUILD)/obj/src/%.o)
@@ -27,7 +27,7 @@ HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
 FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o $(BUILD)/obj/tools/quantize.o $(BUILD)/obj/tools/convert.o \
                $(BUILD)/obj/tools/tokenizer_writer.o
 
-.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 rv32 bench-rv32 arduino models clean check-math quality readme
+.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 rv32 bench-rv32 arduino models clean check-math check-softfloat quality readme
 all: $(BUILD)/picollama
 
 # The built-in model as shipped (the committed header): models/stories.bin
@@ -143,6 +143,11 @@ check-math: $(SRC) tests/check_math.c $(HDRS)
 	$(CC) -O2 -std=c99 $(WARN) -ffp-contract=off -D_POSIX_C_SOURCE=200809L -Isrc tests/check_math.c \
 	    src/kernels/pl_math.c -lm -lpthread -o $(BUILD)/check_math
 	@$(BUILD)/check_math
+
+# The engine's software float (the Hazard3's) against this machine's FPU: a
+# billion operand pairs per class and every int32, about 3 minutes.
+check-softfloat: $(BUILD)/tests/test_softfloat
+	$(BUILD)/tests/test_softfloat 1000000000 --every-int32
 
 bench: $(BUILD)/picollama
 	@sh tools/bench_host.sh

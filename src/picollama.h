@@ -26,7 +26,7 @@
 extern "C" {
 #endif
 
-#define PL_VERSION_STRING "0.1.0"
+#define PL_VERSION_STRING "2.0.0"
 
 /* Every function that can fail returns one of these. Values are stable: the
  * host CLI returns them as its exit status. */

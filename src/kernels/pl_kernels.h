@@ -5,7 +5,8 @@
  *
  * Each operation has a portable reference kernel (plk_ref_*), always built
  * and always tested. A target may provide faster kernels of its own
- * (kernels/pl_kernels_m33.c on a Cortex-M33 with the DSP extension); the
+ * (kernels/pl_kernels_m33.c on a Cortex-M33 with the DSP extension,
+ * kernels/pl_kernels_rv32.c on a RISC-V core without an FPU); the
  * unprefixed plk_* names resolve at compile time to the fastest kernel the
  * build has. Every optimized kernel returns bit for bit what its reference
  * returns: integer sums are exact in any order, and float sums keep the
@@ -205,6 +206,21 @@ void plk_m33_attention_mix(float *out, const float *att, const float *values, si
                            int n, int head_size);
 #define plk_attention_scores plk_m33_attention_scores
 #define plk_attention_mix plk_m33_attention_mix
+#elif defined(__riscv) && !defined(__riscv_flen) && !defined(PL_REFERENCE_KERNELS)
+/* A RISC-V core without an FPU (the Hazard3): pl_kernels_rv32.c. */
+#define PLK_HAVE_RV32 1
+void plk_rv32_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *w, const float *ws,
+                        int r0, int r1);
+void plk_rv32_matvec_q8_rows(float *out, const plk_q8_vector *x, const int8_t *w,
+                             const float *ws, int r0, int r1);
+void plk_rv32_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t *w,
+                        const uint16_t *ws, int r0, int r1);
+#define plk_matvec_q8 plk_rv32_matvec_q8
+#define plk_matvec_q8_rows plk_rv32_matvec_q8_rows
+#define plk_matvec_q4 plk_rv32_matvec_q4
+#define plk_attention_scores plk_ref_attention_scores
+#define plk_attention_mix plk_ref_attention_mix
+#define PLK_KERNELS_NAME "RISC-V integer"
 #else
 #define plk_attention_scores plk_ref_attention_scores
 #define plk_attention_mix plk_ref_attention_mix
@@ -212,6 +228,9 @@ void plk_m33_attention_mix(float *out, const float *att, const float *values, si
 #define plk_matvec_q8_rows plk_ref_matvec_q8_rows
 #define plk_matvec_q4 plk_ref_matvec_q4
 #define PLK_KERNELS_NAME "portable reference"
+#endif
+#if defined(PLK_HAVE_DSP) || defined(PLK_HAVE_RV32)
+#define PLK_HAVE_TARGET_KERNELS 1 /* kernels beside the reference: tested against it */
 #endif
 #define plk_matvec_f32 plk_ref_matvec_f32
 #define plk_quantize_q8 plk_ref_quantize_q8

@@ -24,15 +24,17 @@ static uint32_t next(void) {
 }
 
 #define INPUT_N 256 /* inputs: the random shapes and the benchmark's */
-#if defined(PLK_HAVE_DSP)
+#if defined(PLK_HAVE_TARGET_KERNELS)
 #define MAX_N 200   /* widths of the random shapes */
 #define MAX_ROWS 9
-static int8_t weights[MAX_N * MAX_ROWS + 8];
+/* words, so that rows of int4 words start aligned as in a model file */
+static uint32_t weight_words[(MAX_N * MAX_ROWS + 8) / 4 + 1];
+#define weights ((int8_t *)weight_words)
 static float wscales[MAX_N * MAX_ROWS / 4 + 2];
 static uint16_t wscales16[MAX_N * MAX_ROWS / 4 + 2];
 #define ATT_MAX_POS 40
 #define ATT_MAX_KV 72 /* head size 24 times 3 kv heads */
-static float out_ref[MAX_ROWS], out_dsp[MAX_ROWS];
+static float out_ref[MAX_ROWS], out_fast[MAX_ROWS];
 #endif
 static float input[INPUT_N];
 static int8_t q[INPUT_N];
@@ -41,7 +43,7 @@ static uint32_t wide[PLK_Q8_WIDE_BYTES(INPUT_N) / 4];
 
 int board_kernel_test(void) {
     int passed = 0, failed = 0;
-#if defined(PLK_HAVE_DSP)
+#if defined(PLK_HAVE_TARGET_KERNELS)
     for (int trial = 0; trial < 400; trial++) {
         int gs = 4 * (1 + (int)(next() % 16)); /* 4..64 */
         if (trial % 3 == 0) gs = 16 * (1 + (int)(next() % 4)); /* the fast path's sizes */
@@ -65,10 +67,10 @@ int board_kernel_test(void) {
             r1 = rows;
         }
         memset(out_ref, 0, sizeof out_ref);
-        memset(out_dsp, 0, sizeof out_dsp);
+        memset(out_fast, 0, sizeof out_fast);
         plk_ref_matvec_q8(out_ref, &x, w, wscales, r0, r1);
-        plk_dsp_matvec_q8(out_dsp, &x, w, wscales, r0, r1);
-        if (memcmp(out_ref, out_dsp, sizeof out_ref) == 0) {
+        plk_matvec_q8(out_fast, &x, w, wscales, r0, r1);
+        if (memcmp(out_ref, out_fast, sizeof out_ref) == 0) {
             passed++;
         } else {
             failed++;
@@ -86,7 +88,7 @@ int board_kernel_test(void) {
         int groups = PLK_GROUPS(n, gs);
         size_t row_bytes = q4 ? PLK_Q4_ROW_BYTES(n) : PLK_Q8_ROW_BYTES(n);
         int8_t *w = weights;
-        memset(weights, 0, sizeof weights);
+        memset(weight_words, 0, sizeof weight_words);
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < n; j++) {
                 uint32_t r = next();
@@ -106,15 +108,15 @@ int board_kernel_test(void) {
         plk_q8_vector x = {q, xs, wide, n, gs};
         int r0 = (int)(next() % (unsigned)rows), r1 = r0 + 1 + (int)(next() % (unsigned)(rows - r0));
         memset(out_ref, 0, sizeof out_ref);
-        memset(out_dsp, 0, sizeof out_dsp);
+        memset(out_fast, 0, sizeof out_fast);
         if (q4) {
             plk_ref_matvec_q4(out_ref, &x, (const uint8_t *)w, wscales16, r0, r1);
-            plk_dsp_matvec_q4(out_dsp, &x, (const uint8_t *)w, wscales16, r0, r1);
+            plk_matvec_q4(out_fast, &x, (const uint8_t *)w, wscales16, r0, r1);
         } else {
             plk_ref_matvec_q8_rows(out_ref, &x, w, wscales, r0, r1);
-            plk_dsp_matvec_q8_rows(out_dsp, &x, w, wscales, r0, r1);
+            plk_matvec_q8_rows(out_fast, &x, w, wscales, r0, r1);
         }
-        if (memcmp(out_ref, out_dsp, sizeof out_ref) == 0) {
+        if (memcmp(out_ref, out_fast, sizeof out_ref) == 0) {
             passed++;
         } else {
             failed++;
@@ -138,19 +140,19 @@ int board_kernel_test(void) {
         int hs = sizes[trial % 5], n = 1 + (int)(next() % ATT_MAX_POS);
         int kv = hs * (1 + (int)(next() % 3));
         float *keys = att_keys, *values = att_values, qv[24];
-        float att_ref[ATT_MAX_POS], att_m33[ATT_MAX_POS];
+        float att_ref[ATT_MAX_POS], att_fast[ATT_MAX_POS];
         for (int i = 0; i < n * kv; i++) {
             keys[i] = (float)((int)(next() % 2001) - 1000) * 1e-3f;
             values[i] = (float)((int)(next() % 2001) - 1000) * 1e-3f;
         }
         for (int i = 0; i < hs; i++) qv[i] = (float)((int)(next() % 2001) - 1000) * 1e-2f;
         plk_ref_attention_scores(att_ref, qv, keys, (size_t)kv, n, hs, 2.828427f);
-        plk_attention_scores(att_m33, qv, keys, (size_t)kv, n, hs, 2.828427f);
-        float mix_ref[24], mix_m33[24];
+        plk_attention_scores(att_fast, qv, keys, (size_t)kv, n, hs, 2.828427f);
+        float mix_ref[24], mix_fast[24];
         plk_ref_attention_mix(mix_ref, att_ref, values, (size_t)kv, n, hs);
-        plk_attention_mix(mix_m33, att_ref, values, (size_t)kv, n, hs);
-        if (memcmp(att_ref, att_m33, (size_t)n * sizeof(float)) == 0 &&
-            memcmp(mix_ref, mix_m33, (size_t)hs * sizeof(float)) == 0) {
+        plk_attention_mix(mix_fast, att_ref, values, (size_t)kv, n, hs);
+        if (memcmp(att_ref, att_fast, (size_t)n * sizeof(float)) == 0 &&
+            memcmp(mix_ref, mix_fast, (size_t)hs * sizeof(float)) == 0) {
             passed++;
         } else {
             failed++;
@@ -218,12 +220,12 @@ int board_kernel_bench(void) {
     printf("kernel-bench: quantize_q8 of %d values: %lu instructions\n", BENCH_N,
            (unsigned long)(t1 - t0));
     /* a build with only the reference kernels reports them once */
-#if defined(PLK_HAVE_DSP)
+#if defined(PLK_HAVE_TARGET_KERNELS)
     report("matvec_q8 (" PLK_KERNELS_NAME ", group 32)", t2 - t1);
 #endif
     report("matvec_q8 (portable reference, group 32)", t3 - t2);
     report("matvec_f32", t4 - t3);
-#if defined(PLK_HAVE_DSP)
+#if defined(PLK_HAVE_TARGET_KERNELS)
     report("matvec_q4 (" PLK_KERNELS_NAME ", group 32)", t5 - t4);
 #endif
     report("matvec_q4 (portable reference, group 32)", t6 - t5);

@@ -50,6 +50,13 @@ head -c $((size - 4)) "$d/m0.bin" > "$d/trunc.bin"
 same_as_host "truncated model (status 4)" "$d/trunc.bin" "$d/tok.bin"
 same_as_host "unknown flag (status 64)" "$d/m0.bin" "$d/tok.bin" -q 1
 
+# Every optimized kernel against its reference on random shapes, in the
+# image itself.
+qemu-system-riscv32 -M virt -cpu rv32,zba=true,zbb=true,zbs=true,zbkb=true -bios none -m 32M \
+    -display none -monitor none -serial none -semihosting-config enable=on,target=native \
+    -kernel $B/rv32/picollama-rv32.elf -append "--kernel-test" > "$d/kt" 2>&1
+if [ $? -eq 0 ] && grep -q "^kernels: [1-9][0-9]* passed, 0 failed" "$d/kt"; then ok; else bad "kernel test"; cat "$d/kt"; fi
+
 # A few of llama2.c's golden stories: fp32 and runq.c's int8.
 status=0
 report || status=1
