@@ -1,7 +1,8 @@
 #!/bin/sh
 # The model-making tools end to end on the project's own synthetic corpus:
 # train-tokenizer, train (the loss falls; a resumed run equals an
-# uninterrupted one bit for bit), eval, tokenizer, header; and, with
+# uninterrupted one bit for bit; several text files), generate, eval,
+# tokenizer, header; and, with
 # ../shared, eval's pinned figure for stories260K.
 BUILD=${BUILD:-build}
 P=$BUILD/picollama
@@ -62,6 +63,35 @@ check "awk -v x='$bpb' 'BEGIN { exit !(x > 0 && x < 1.5) }'" "the tiny model pre
 
 printf 'Once upon a time, there was a little dog.\n<|endoftext|>\nTom saw a big red ball.' > "$d/two.txt"
 check "$P eval $d/two.txt 2>/dev/null | grep -q '^eval: 2 documents, .*bits_per_byte='" "eval without a model scores the built-in one"
+
+# generate: story k is `picollama MODEL -s S+k` with the same flags, each
+# followed by <|endoftext|>; the same bytes on any number of threads.
+check "$P generate $d/m.bin -z $d/tok.bin -s 7 -t 0.9 -n 40 --stories 5 --threads 1 --out $d/gen1.txt 2>/dev/null" "generate runs"
+: > $d/gen.want
+for k in 0 1 2 3 4; do
+    $P $d/m.bin -z $d/tok.bin -s $((7 + k)) -t 0.9 -n 40 >> $d/gen.want 2>/dev/null
+    echo '<|endoftext|>' >> $d/gen.want
+done
+check "cmp -s $d/gen1.txt $d/gen.want" "generate's story k is the run with seed S+k"
+$P generate $d/m.bin -z $d/tok.bin -s 7 -t 0.9 -n 40 --stories 5 --threads 3 --out $d/gen3.txt 2>/dev/null
+check "cmp -s $d/gen1.txt $d/gen3.txt" "generate writes the same file on 1 and 3 threads"
+$P generate $d/m.bin -z $d/tok.bin --out $d/none.txt 2>/dev/null; rc=$?
+check "[ $rc -eq 64 ]" "generate without --stories is a usage error (exit $rc)"
+$P generate $d/m.bin -z $d/tok.bin --stories 0 --out $d/none.txt 2>/dev/null; rc=$?
+check "[ $rc -eq 64 ]" "generate --stories 0 is a usage error (exit $rc)"
+$P generate $d/m.bin -z $d/tok.bin --stories 2 --out $d/no/such/dir.txt 2>/dev/null; rc=$?
+check "[ $rc -eq 74 ]" "generate into an unwritable file is an I/O error (exit $rc)"
+
+# Several text files: each --corpus holds out its last --val-fraction of
+# documents; an --extra file trains in full.
+$FX corpus "$d/corpus2.txt" --bytes 40000 --seed 6
+docs() { grep -c '<|endoftext|>' "$1"; }
+TWO="$P train --corpus $d/corpus.txt --corpus $d/corpus2.txt --extra $d/gen1.txt -z $d/tok.bin --dim 16 --hidden 32 --layers 1 --heads 2 --kv-heads 2 --seq-len 16 --batch 2 --steps 2 --val-fraction 0.1 --threads 1"
+check "$TWO --out $d/two.bin 2>$d/two.log" "train reads two corpora and an extra file"
+n1=$(($(docs $d/corpus.txt) + 1)); n2=$(($(docs $d/corpus2.txt) + 1))
+held=$((n1 / 10 + n2 / 10)); trained=$((n1 + n2 - held + 5))
+check "grep -q '($trained documents), [0-9]* held out ($held documents)' $d/two.log" \
+    "the held-out split is each corpus's last tenth, the extra file all trains ($trained, $held: $(grep 'held out' $d/two.log))"
 
 # quantize: fp32 to int8 (version 2); the result runs and scores close to
 # the fp32 model; an int8 model is not quantized again.

@@ -98,5 +98,6 @@ int pl_cmd_eval(int argc, char **argv);
 int pl_cmd_tokenizer(int argc, char **argv);
 int pl_cmd_quantize(int argc, char **argv);
 int pl_cmd_convert(int argc, char **argv);
+int pl_cmd_generate(int argc, char **argv);
 
 #endif

@@ -47,11 +47,18 @@ static const help_entry entries[] = {
      "picollama eval [MODEL.bin [-z TOK]] [--threads N] TEXT\n"
      "  loss and bits per byte over TEXT (documents separated by <|endoftext|>);\n"
      "  no model: the built-in one; N threads (default one per core), the same figures\n"},
+    {"generate",
+     "picollama generate MODEL.bin [run flags] --stories N --out TEXT [--threads N]\n"
+     "  N stories for a training corpus: story k is what `picollama MODEL.bin [run flags]\n"
+     "  -s S+k` prints (S: the -s seed, default 1), each followed by <|endoftext|>; the\n"
+     "  same file with any number of threads (default one per core)\n"},
     {"train-tokenizer",
      "picollama train-tokenizer --corpus TEXT --vocab N --out TOK.bin\n"
      "  byte-pair encoding with byte fallback; N from 260 to 65536\n"},
     {"train",
-     "picollama train --corpus TEXT -z TOK.bin --out MODEL.bin [flags]\n"
+     "picollama train --corpus TEXT [--corpus TEXT ...] [--extra TEXT ...] -z TOK.bin --out MODEL.bin [flags]\n"
+     "  text:         each --corpus file's last --val-fraction of documents is held out, the\n"
+     "                rest trains; an --extra file (e.g. from generate) trains in full\n"
      "  architecture: --dim 128 --hidden 352 --layers 5 --heads 8 --kv-heads 4 --seq-len 256 [--unshared]\n"
      "  schedule:     --steps 2000 --batch 16 --lr 2e-3 --min-lr 2e-4 --warmup 100 --weight-decay 0.1 --clip 1.0\n"
      "  run:          --seed 1 --threads (cores) --val-fraction 0.05 --eval-every 100 --val-batches 16\n"

@@ -1,5 +1,12 @@
 /*
- * `picollama train --corpus FILE -z TOK.bin [architecture] [schedule] --out MODEL.bin`
+ * `picollama train --corpus FILE [--corpus FILE ...] [--extra FILE ...] -z TOK.bin
+ *      [architecture] [schedule] --out MODEL.bin`
+ *
+ * Each --corpus file gives its last --val-fraction of documents to the
+ * held-out split and the rest to training; an --extra file (a teacher's
+ * stories from `picollama generate`) trains in full and is never held out,
+ * so the held-out score is on real text only. Training windows are drawn
+ * from all training text alike.
  *
  * Trains a Llama-2-architecture model from scratch on a CPU: AdamW, linear
  * warmup then cosine decay, gradient clipping, a held-out split scored as it
@@ -25,6 +32,7 @@
 #include <unistd.h>
 
 #define CKPT_MAGIC 0x31524c50u /* "PLR1" */
+#define PL_TRAIN_MAX_FILES 16   /* of --corpus, and of --extra */
 
 typedef struct {
     tr_config c;
@@ -32,7 +40,9 @@ typedef struct {
     int batch, threads, val_batches;
     float lr, min_lr, weight_decay, clip, val_fraction;
     uint64_t seed;
-    const char *corpus, *tokenizer, *out, *checkpoint, *resume;
+    const char *tokenizer, *out, *checkpoint, *resume;
+    const char *corpora[PL_TRAIN_MAX_FILES], *extras[PL_TRAIN_MAX_FILES];
+    int n_corpora, n_extras;
     int arch_given; /* an architecture flag was on the command line */
 } train_opts;
 
@@ -198,7 +208,15 @@ static int parse(int argc, char **argv, train_opts *o) {
                           &o->val_batches, NULL};
         float *float_out[] = {&o->lr, &o->min_lr, &o->weight_decay, &o->clip, &o->val_fraction};
         int known = 0, rc;
-        if (!strcmp(a, "--corpus")) o->corpus = val, known = 1;
+        if (!strcmp(a, "--corpus") || !strcmp(a, "--extra")) {
+            int *n = a[2] == 'c' ? &o->n_corpora : &o->n_extras;
+            if (*n == PL_TRAIN_MAX_FILES) {
+                fprintf(stderr, "picollama: at most %d %s files\n", PL_TRAIN_MAX_FILES, a);
+                return PL_EXIT_USAGE;
+            }
+            (a[2] == 'c' ? o->corpora : o->extras)[(*n)++] = val;
+            known = 1;
+        }
         else if (!strcmp(a, "-z")) o->tokenizer = val, known = 1;
         else if (!strcmp(a, "--out")) o->out = val, known = 1;
         else if (!strcmp(a, "--checkpoint")) o->checkpoint = val, known = 1;
@@ -223,7 +241,7 @@ static int parse(int argc, char **argv, train_opts *o) {
         fprintf(stderr, "picollama: unknown flag '%s'\n", a);
         return usage();
     }
-    if (!o->corpus || !o->tokenizer || !o->out) return usage();
+    if (!o->n_corpora || !o->tokenizer || !o->out) return usage();
     const tr_config *k = &o->c;
     /* ranges were checked as the flags were read; what is left is how they fit */
     if (k->dim % k->n_heads != 0) {
@@ -267,17 +285,63 @@ static double now_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Tokenizes documents [from, to) as the engine would prompt with them. */
+/* Appends documents [from, to), tokenized as the engine would prompt with
+ * them. */
 static int tokenize(pl_tool_tokenizer *t, const pl_corpus *c, size_t from, size_t to, stream_t *s) {
-    size_t cap = 0;
+    size_t cap = s->n;
     for (size_t d = from; d < to; d++) cap += c->doc_bytes[d] + 3;
-    s->tok = malloc(sizeof(int) * (cap + 1));
-    s->n = 0;
+    int *tok = realloc(s->tok, sizeof(int) * (cap + 1));
+    if (!tok) {
+        fputs("picollama: out of memory for the tokenized text\n", stderr);
+        return 1;
+    }
+    s->tok = tok;
     for (size_t d = from; d < to; d++) {
         pl_error err;
         int n = pl_tool_encode(t, c->docs[d], s->tok + s->n, &err);
         if (n < 0) return pl_report(&err);
         s->n += (size_t)n;
+    }
+    return 0;
+}
+
+/* Every --corpus and --extra file, read and split (see the top). */
+typedef struct {
+    pl_corpus files[2 * PL_TRAIN_MAX_FILES];
+    int n_files;
+    int tokenizer_open;
+    size_t train_docs, val_docs;
+} text_sources;
+
+static void free_text(text_sources *src, pl_tool_tokenizer *tok, stream_t *train, stream_t *val) {
+    if (src->tokenizer_open) pl_tool_tokenizer_close(tok);
+    for (int f = 0; f < src->n_files; f++) pl_corpus_free(&src->files[f]);
+    free(train->tok);
+    free(val->tok);
+}
+
+static int load_text(const train_opts *o, text_sources *src, pl_tool_tokenizer *tok, int vocab,
+                     stream_t *train, stream_t *val) {
+    int rc;
+    size_t longest = 0;
+    memset(src, 0, sizeof *src);
+    for (int f = 0; f < o->n_corpora + o->n_extras; f++) {
+        const char *path = f < o->n_corpora ? o->corpora[f] : o->extras[f - o->n_corpora];
+        if ((rc = pl_corpus_load(&src->files[f], path))) return rc;
+        src->n_files = f + 1;
+        for (size_t d = 0; d < src->files[f].n_docs; d++)
+            if (src->files[f].doc_bytes[d] > longest) longest = src->files[f].doc_bytes[d];
+    }
+    if ((rc = pl_tool_tokenizer_open(tok, o->tokenizer, vocab, longest))) return rc;
+    src->tokenizer_open = 1;
+    for (int f = 0; f < src->n_files; f++) {
+        const pl_corpus *c = &src->files[f];
+        size_t n_val = f < o->n_corpora ? (size_t)((double)c->n_docs * (double)o->val_fraction) : 0;
+        if ((rc = tokenize(tok, c, 0, c->n_docs - n_val, train)) ||
+            (rc = tokenize(tok, c, c->n_docs - n_val, c->n_docs, val)))
+            return rc;
+        src->train_docs += c->n_docs - n_val;
+        src->val_docs += n_val;
     }
     return 0;
 }
@@ -335,30 +399,31 @@ int pl_cmd_train(int argc, char **argv) {
         tr_init_params(&o.c, params, o.seed);
     }
 
-    pl_corpus corpus;
-    if ((rc = pl_corpus_load(&corpus, o.corpus))) return rc;
-    size_t longest = 0;
-    for (size_t d = 0; d < corpus.n_docs; d++)
-        if (corpus.doc_bytes[d] > longest) longest = corpus.doc_bytes[d];
+    static text_sources text; /* large: off the stack */
     pl_tool_tokenizer tok;
-    if ((rc = pl_tool_tokenizer_open(&tok, o.tokenizer, vocab, longest))) return rc;
-    size_t n_val = (size_t)((double)corpus.n_docs * (double)o.val_fraction);
-    size_t n_train_docs = corpus.n_docs - n_val;
-    stream_t train, val;
-    if ((rc = tokenize(&tok, &corpus, 0, n_train_docs, &train)) ||
-        (rc = tokenize(&tok, &corpus, n_train_docs, corpus.n_docs, &val)))
+    stream_t train = {NULL, 0}, val = {NULL, 0};
+    if ((rc = load_text(&o, &text, &tok, vocab, &train, &val))) {
+        free_text(&text, &tok, &train, &val);
+        free(params);
+        free(m);
+        free(v);
         return rc;
+    }
     int T = o.c.seq_len;
     if (train.n < (size_t)T + 2) {
         fprintf(stderr, "picollama: the training split has %zu tokens, fewer than a %d-token window\n",
                 train.n, T + 1);
+        free_text(&text, &tok, &train, &val);
+        free(params);
+        free(m);
+        free(v);
         return PL_EXIT_USAGE;
     }
     fprintf(stderr, "train: %d parameters (dim %d, hidden %d, %d layers, %d heads, %d kv heads, vocab %d, seq %d, %s classifier)\n",
             (int)n_params, o.c.dim, o.c.hidden_dim, o.c.n_layers, o.c.n_heads, o.c.n_kv_heads,
             o.c.vocab_size, o.c.seq_len, o.c.shared_classifier ? "shared" : "separate");
     fprintf(stderr, "train: %zu training tokens (%zu documents), %zu held out (%zu documents); %d threads\n",
-            train.n, n_train_docs, val.n, n_val, o.threads);
+            train.n, text.train_docs, val.n, text.val_docs, o.threads);
 
     int nt = o.threads;
     worker_t *ws = calloc((size_t)nt, sizeof *ws);
@@ -464,12 +529,9 @@ int pl_cmd_train(int argc, char **argv) {
     free(ws);
     free(th);
     free(offsets);
-    free(train.tok);
-    free(val.tok);
     free(params);
     free(m);
     free(v);
-    pl_tool_tokenizer_close(&tok);
-    pl_corpus_free(&corpus);
+    free_text(&text, &tok, &train, &val);
     return rc;
 }

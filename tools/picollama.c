@@ -20,6 +20,7 @@ static const command commands[] = {
     {"train-tokenizer", pl_cmd_train_tokenizer}, {"train", pl_cmd_train},
     {"eval", pl_cmd_eval},             {"tokenizer", pl_cmd_tokenizer},
     {"quantize", pl_cmd_quantize},     {"convert", pl_cmd_convert},
+    {"generate", pl_cmd_generate},
 };
 
 int main(int argc, char **argv) {

@@ -95,6 +95,8 @@ typedef struct {
  * 0 and zeros. Unlike runq.c, a last partial group is quantized too. */
 void plk_ref_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const float *x, int n,
                          int group_size);
+/* The wide form of n quantized values (every quantize kernel's last step). */
+void plk_q8_widen(uint32_t *wide, const int8_t *q, int n);
 
 /* The int8 matrix-vector product over a tensor laid out as llama2.c's
  * version 2 file: row i's weights are w[i*n .. i*n + n), and the weight at
@@ -215,9 +217,15 @@ void plk_rv32_matvec_q8_rows(float *out, const plk_q8_vector *x, const int8_t *w
                              const float *ws, int r0, int r1);
 void plk_rv32_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t *w,
                         const uint16_t *ws, int r0, int r1);
+/* The same quantization with integer compares, rounding and clamping on
+ * bit patterns (picolibc's fmaxf, fminf and roundf cost ~270 instructions
+ * a value here); the division stays the C library's. */
+void plk_rv32_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const float *x, int n,
+                          int group_size);
 #define plk_matvec_q8 plk_rv32_matvec_q8
 #define plk_matvec_q8_rows plk_rv32_matvec_q8_rows
 #define plk_matvec_q4 plk_rv32_matvec_q4
+#define plk_quantize_q8 plk_rv32_quantize_q8
 #define plk_attention_scores plk_ref_attention_scores
 #define plk_attention_mix plk_ref_attention_mix
 #define PLK_KERNELS_NAME "RISC-V integer"
@@ -233,7 +241,9 @@ void plk_rv32_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t *w,
 #define PLK_HAVE_TARGET_KERNELS 1 /* kernels beside the reference: tested against it */
 #endif
 #define plk_matvec_f32 plk_ref_matvec_f32
+#if !defined(PLK_HAVE_RV32)
 #define plk_quantize_q8 plk_ref_quantize_q8
+#endif
 
 #ifdef __cplusplus
 }

@@ -164,6 +164,10 @@ PL_HOT void plk_ref_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const 
             }
         }
     }
+    plk_q8_widen(wide, q, n);
+}
+
+PL_HOT void plk_q8_widen(uint32_t *wide, const int8_t *q, int n) {
     /* The wide form: (b0 | b2 << 16, b1 | b3 << 16) per block of four, each
      * value sign-extended to 16 bits; the last block zero-padded. */
     int j = 0;

@@ -168,6 +168,43 @@ PL_HOT void plk_rv32_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t
     for (; i < r1; i++) rows_grouped(out, x, w, ws, i, 1, 1);
 }
 
+/* fminf(fmaxf(roundf(d), -127), 127) as an integer: NaN gives -127 (fmaxf
+ * takes the number), halves round away from zero. */
+static inline int round_clamp_127(uint32_t d) {
+    uint32_t a = d & ~PLSF_SIGN;
+    int e = (int)(a >> 23), r;
+    if (a > PLSF_INF) return -127;
+    if (a >= 0x42fe0000u) r = 127; /* |d| >= 127 */
+    else if (e < 126) r = 0;        /* |d| < 0.5 */
+    else {                          /* 0.5 <= |d| < 127: the significand's bits at 2^(e - 150) */
+        uint32_t m = (a & PLSF_FRACTION) | PLSF_UNIT;
+        r = (int)((m + (1u << (149 - e))) >> (150 - e));
+    }
+    return d & PLSF_SIGN ? -r : r;
+}
+
+PL_HOT void plk_rv32_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const float *x, int n,
+                                 int group_size) {
+    for (int g = 0, j0 = 0; j0 < n; g++, j0 += group_size) {
+        int len = n - j0 < group_size ? n - j0 : group_size;
+        const float *xg = x + j0;
+        /* the largest |x| that is not a NaN: magnitudes order as integers */
+        uint32_t wmax = 0;
+        for (int i = 0; i < len; i++) {
+            uint32_t a = plsf_bits(xg[i]) & ~PLSF_SIGN;
+            if (a <= PLSF_INF && a > wmax) wmax = a;
+        }
+        float scale = plsf_float(wmax) / 127.0f;
+        scales[g] = scale;
+        if (scale == 0.0f) {
+            for (int i = 0; i < len; i++) q[j0 + i] = 0;
+        } else {
+            for (int i = 0; i < len; i++) q[j0 + i] = (int8_t)round_clamp_127(plsf_bits(xg[i] / scale));
+        }
+    }
+    plk_q8_widen(wide, q, n);
+}
+
 #else
 /* ISO C wants a translation unit to declare something. */
 typedef int pl_kernels_rv32_unused;

@@ -125,6 +125,37 @@ int board_kernel_test(void) {
                        q4 ? "q4" : "q8_rows", n, rows, r0, r1, gs);
         }
     }
+    /* quantization: any width and group, values at exact halves of the
+     * scale and at the clamp, zeros, infinities and NaNs */
+    for (int trial = 0; trial < 200; trial++) {
+        int gs = 4 * (1 + (int)(next() % 16)), n = 1 + (int)(next() % INPUT_N);
+        static int8_t q_fast[INPUT_N];
+        static float xs_fast[INPUT_N / 4 + 2];
+        static uint32_t wide_fast[PLK_Q8_WIDE_BYTES(INPUT_N) / 4];
+        for (int j = 0; j < n; j++) {
+            uint32_t r = next();
+            input[j] = ((float)(r % 20001) - 10000.0f) * 1e-3f;
+            if (r % 13 == 0) input[j] = (float)((int)(r % 255) - 127) * 0.5f; /* halves */
+            if (trial % 10 == 9 && r % 17 == 0) { /* specials */
+                static const uint32_t special[] = {0x7f800000u, 0xff800000u, 0x7fc00000u, 0xffc00001u, 0x80000000u, 0x00000001u};
+                uint32_t b = special[r % 6];
+                memcpy(&input[j], &b, sizeof b);
+            }
+        }
+        if (trial % 7 == 0)
+            for (int j = 0; j < n && j < gs; j++) input[j] = 0.0f;
+        memset(wide, 0, sizeof wide);
+        memset(wide_fast, 0, sizeof wide_fast);
+        plk_ref_quantize_q8(q, xs, wide, input, n, gs);
+        plk_quantize_q8(q_fast, xs_fast, wide_fast, input, n, gs);
+        if (memcmp(q, q_fast, (size_t)n) == 0 && memcmp(xs, xs_fast, (size_t)PLK_GROUPS(n, gs) * sizeof(float)) == 0 &&
+            memcmp(wide, wide_fast, sizeof wide) == 0) {
+            passed++;
+        } else {
+            failed++;
+            if (failed <= 5) printf("kernels: FAILED quantize_q8 n %d group %d\n", n, gs);
+        }
+    }
     /* attention: every head size the fast paths take and some they leave,
      * any number of positions, keys and values at a stride (from the PSRAM
      * region, so the image's static SRAM stays the engine's) */
