@@ -119,7 +119,7 @@ if cmp -s "$d/stories_model.h" src/models/stories_model.h; then ok; else bad "sr
 # help: every command, at the top and one by one
 expect_exit 0 "picollama --help" $P --help
 cp "$d/out" "$d/help"
-for cmd in inspect convert quantize eval train-tokenizer train tokenizer header; do
+for cmd in inspect convert quantize eval train-tokenizer train generate tokenizer header; do
     if grep -q "^picollama $cmd " "$d/help"; then ok; else bad "--help lists $cmd"; fi
     expect_exit 0 "$cmd --help" $P $cmd --help
     if grep -q "^picollama $cmd" "$d/out"; then ok; else bad "$cmd --help shows its usage"; fi

@@ -4,8 +4,9 @@
 # what COMMAND prints now. A block may elide with a line "...": then its
 # lines before it must be the first lines of the output and its lines after
 # it the last ones. Blocks checked: `build/picollama inspect
-# build/stories-shipped.bin --place auto`, `make bench-m33` and `make
-# bench-rv32` (their lines that need ../shared are left out without it).
+# build/stories-shipped.bin --place auto`, the sample stories
+# (tools/sample_stories.sh), `make bench-m33` and `make bench-rv32` (their
+# lines that need ../shared are left out without it).
 #   sh tools/readme_blocks.sh           compare (part of make test)
 #   sh tools/readme_blocks.sh --update  rewrite the blocks (make readme)
 # Tables drawn from these blocks, and `make quality`'s (20 minutes), are
@@ -30,6 +31,8 @@ run() {
         make --no-print-directory bench-m33 2>&1 | grep -E '^(kernel-bench|bench):' ;;
     bench-rv32)
         make --no-print-directory bench-rv32 2>&1 | sed -n '/^kernel-bench:/p; /^== Hazard3 against/,$p' ;;
+    stories-*)
+        BUILD=$BUILD sh tools/sample_stories.sh "${1#stories-}" ;;
     esac
 }
 
@@ -69,6 +72,12 @@ check_block() {
 }
 
 check_block '$ build/picollama inspect build/stories-shipped.bin --place auto' inspect
+check_block '$ sh tools/sample_stories.sh builtin' stories-builtin
+if [ -f "$SHARED/data/models/stories260K.bin" ]; then
+    check_block '$ sh tools/sample_stories.sh stories260K' stories-stories260K
+else
+    skipped "the README's stories260K stories (no ../shared)"
+fi
 if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null; then
     check_block '$ make bench-m33' bench-m33
 else

@@ -96,7 +96,26 @@ typedef struct {
 void plk_ref_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const float *x, int n,
                          int group_size);
 /* The wide form of n quantized values (every quantize kernel's last step). */
-void plk_q8_widen(uint32_t *wide, const int8_t *q, int n);
+static inline void plk_q8_widen(uint32_t *wide, const int8_t *q, int n) {
+    /* The wide form: (b0 | b2 << 16, b1 | b3 << 16) per block of four, each
+     * value sign-extended to 16 bits; the last block zero-padded. */
+    int j = 0;
+    for (; j + 4 <= n; j += 4, wide += 2) {
+        wide[0] = (uint32_t)(uint16_t)q[j] | (uint32_t)(uint16_t)q[j + 2] << 16;
+        wide[1] = (uint32_t)(uint16_t)q[j + 1] | (uint32_t)(uint16_t)q[j + 3] << 16;
+    }
+    if (j < n) {
+        int8_t b[4] = {0, 0, 0, 0};
+        for (int k = 0; j + k < n; k++) b[k] = q[j + k];
+        wide[0] = (uint32_t)(uint16_t)b[0] | (uint32_t)(uint16_t)b[2] << 16;
+        wide[1] = (uint32_t)(uint16_t)b[1] | (uint32_t)(uint16_t)b[3] << 16;
+        wide += 2;
+        j += 4;
+    }
+    /* Zeros up to a whole block of eight, where an int4 word's second half
+     * meets them. */
+    if (j % 8 != 0) wide[0] = wide[1] = 0;
+}
 
 /* The int8 matrix-vector product over a tensor laid out as llama2.c's
  * version 2 file: row i's weights are w[i*n .. i*n + n), and the weight at

@@ -167,27 +167,6 @@ PL_HOT void plk_ref_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const 
     plk_q8_widen(wide, q, n);
 }
 
-PL_HOT void plk_q8_widen(uint32_t *wide, const int8_t *q, int n) {
-    /* The wide form: (b0 | b2 << 16, b1 | b3 << 16) per block of four, each
-     * value sign-extended to 16 bits; the last block zero-padded. */
-    int j = 0;
-    for (; j + 4 <= n; j += 4, wide += 2) {
-        wide[0] = (uint32_t)(uint16_t)q[j] | (uint32_t)(uint16_t)q[j + 2] << 16;
-        wide[1] = (uint32_t)(uint16_t)q[j + 1] | (uint32_t)(uint16_t)q[j + 3] << 16;
-    }
-    if (j < n) {
-        int8_t b[4] = {0, 0, 0, 0};
-        for (int k = 0; j + k < n; k++) b[k] = q[j + k];
-        wide[0] = (uint32_t)(uint16_t)b[0] | (uint32_t)(uint16_t)b[2] << 16;
-        wide[1] = (uint32_t)(uint16_t)b[1] | (uint32_t)(uint16_t)b[3] << 16;
-        wide += 2;
-        j += 4;
-    }
-    /* Zeros up to a whole block of eight, where an int4 word's second half
-     * meets them. */
-    if (j % 8 != 0) wide[0] = wide[1] = 0;
-}
-
 PL_HOT void plk_ref_matvec_q8(float *out, const plk_q8_vector *x, const int8_t *w,
                               const float *ws, int r0, int r1) {
     int n = x->n, gs = x->group_size;
