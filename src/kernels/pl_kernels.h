@@ -218,6 +218,7 @@ void plk_dsp_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t *w,
 #define plk_matvec_q8_rows plk_dsp_matvec_q8_rows
 #define plk_matvec_q4 plk_dsp_matvec_q4
 #define PLK_KERNELS_NAME "Cortex-M33 DSP"
+#define plk_quantize_q8 plk_ref_quantize_q8
 /* The attention loops with VLDM: a head's 8 or 16 keys or values in one
  * load (the FPU's 32 single registers), the same operations in the same
  * order; other head sizes go to the reference. */
@@ -255,14 +256,12 @@ void plk_rv32_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const float 
 #define plk_matvec_q8_rows plk_ref_matvec_q8_rows
 #define plk_matvec_q4 plk_ref_matvec_q4
 #define PLK_KERNELS_NAME "portable reference"
+#define plk_quantize_q8 plk_ref_quantize_q8
 #endif
 #if defined(PLK_HAVE_DSP) || defined(PLK_HAVE_RV32)
 #define PLK_HAVE_TARGET_KERNELS 1 /* kernels beside the reference: tested against it */
 #endif
 #define plk_matvec_f32 plk_ref_matvec_f32
-#if !defined(PLK_HAVE_RV32)
-#define plk_quantize_q8 plk_ref_quantize_q8
-#endif
 
 #ifdef __cplusplus
 }

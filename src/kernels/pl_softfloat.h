@@ -9,7 +9,8 @@
  * Why the engine has its own: on a core without an FPU (the RP2350's
  * Hazard3) every float operation is a library call. libgcc's are exact but
  * slow (about 100 instructions an addition), and the pico-sdk's Hazard3
- * versions, which arduino-pico's RISC-V core links by default, flush
+ * versions, which arduino-pico's RISC-V core links by default (its libpico
+ * build keeps the SDK's default float implementation), flush
  * subnormals to zero, so a board using them could tell a different story
  * from the PC. pl_softfloat.c puts these in place of both on such cores.
  *

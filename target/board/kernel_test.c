@@ -1,14 +1,15 @@
 /*
- * `picollama-m33 --kernel-test`: every optimized kernel of this build
+ * `--kernel-test` (either board's image): every optimized kernel of this build
  * against its portable reference, bit for bit, on random shapes: widths
  * that are and are not multiples of 4 and of the group size, groups that
  * straddle rows, row ranges that start and end anywhere, weights at every
  * alignment. Prints "kernels: N passed, N failed".
  *
- * `picollama-m33 --kernel-bench`: instructions per multiply-accumulate of
+ * `--kernel-bench`: instructions per multiply-accumulate of
  * each matrix-vector kernel on one fixed shape (64 rows of 256, int8 groups
  * and int4 groups of 32), counted by QEMU.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -41,8 +42,26 @@ static int8_t q[INPUT_N];
 static float xs[INPUT_N / 4 + 2];
 static uint32_t wide[PLK_Q8_WIDE_BYTES(INPUT_N) / 4];
 
+static int passed, failed;
+
+/* Counts a case; a failure prints what it was (the first five). */
+static void record(int same, const char *what, ...) {
+    if (same) {
+        passed++;
+        return;
+    }
+    if (++failed <= 5) {
+        va_list ap;
+        va_start(ap, what);
+        printf("kernels: FAILED ");
+        vprintf(what, ap);
+        printf("\n");
+        va_end(ap);
+    }
+}
+
 int board_kernel_test(void) {
-    int passed = 0, failed = 0;
+    passed = failed = 0;
 #if defined(PLK_HAVE_TARGET_KERNELS)
     for (int trial = 0; trial < 400; trial++) {
         int gs = 4 * (1 + (int)(next() % 16)); /* 4..64 */
@@ -70,14 +89,8 @@ int board_kernel_test(void) {
         memset(out_fast, 0, sizeof out_fast);
         plk_ref_matvec_q8(out_ref, &x, w, wscales, r0, r1);
         plk_matvec_q8(out_fast, &x, w, wscales, r0, r1);
-        if (memcmp(out_ref, out_fast, sizeof out_ref) == 0) {
-            passed++;
-        } else {
-            failed++;
-            if (failed <= 5)
-                printf("kernels: FAILED matvec_q8 n %d rows %d [%d, %d) group %d offset %d\n", n,
-                       rows, r0, r1, gs, offset);
-        }
+        record(memcmp(out_ref, out_fast, sizeof out_ref) == 0,
+               "matvec_q8 n %d rows %d [%d, %d) group %d offset %d", n, rows, r0, r1, gs, offset);
     }
     /* row-grouped int8 and int4: any width, the last group of a row shorter
      * or whole, zero-padded rows, any row range */
@@ -116,14 +129,8 @@ int board_kernel_test(void) {
             plk_ref_matvec_q8_rows(out_ref, &x, w, wscales, r0, r1);
             plk_matvec_q8_rows(out_fast, &x, w, wscales, r0, r1);
         }
-        if (memcmp(out_ref, out_fast, sizeof out_ref) == 0) {
-            passed++;
-        } else {
-            failed++;
-            if (failed <= 5)
-                printf("kernels: FAILED matvec_%s n %d rows %d [%d, %d) group %d\n",
-                       q4 ? "q4" : "q8_rows", n, rows, r0, r1, gs);
-        }
+        record(memcmp(out_ref, out_fast, sizeof out_ref) == 0, "matvec_%s n %d rows %d [%d, %d) group %d",
+               q4 ? "q4" : "q8_rows", n, rows, r0, r1, gs);
     }
     /* quantization: any width and group, values at exact halves of the
      * scale and at the clamp, zeros, infinities and NaNs */
@@ -148,13 +155,10 @@ int board_kernel_test(void) {
         memset(wide_fast, 0, sizeof wide_fast);
         plk_ref_quantize_q8(q, xs, wide, input, n, gs);
         plk_quantize_q8(q_fast, xs_fast, wide_fast, input, n, gs);
-        if (memcmp(q, q_fast, (size_t)n) == 0 && memcmp(xs, xs_fast, (size_t)PLK_GROUPS(n, gs) * sizeof(float)) == 0 &&
-            memcmp(wide, wide_fast, sizeof wide) == 0) {
-            passed++;
-        } else {
-            failed++;
-            if (failed <= 5) printf("kernels: FAILED quantize_q8 n %d group %d\n", n, gs);
-        }
+        record(memcmp(q, q_fast, (size_t)n) == 0 &&
+                   memcmp(xs, xs_fast, (size_t)PLK_GROUPS(n, gs) * sizeof(float)) == 0 &&
+                   memcmp(wide, wide_fast, sizeof wide) == 0,
+               "quantize_q8 n %d group %d", n, gs);
     }
     /* attention: every head size the fast paths take and some they leave,
      * any number of positions, keys and values at a stride (from the PSRAM
@@ -182,13 +186,9 @@ int board_kernel_test(void) {
         float mix_ref[24], mix_fast[24];
         plk_ref_attention_mix(mix_ref, att_ref, values, (size_t)kv, n, hs);
         plk_attention_mix(mix_fast, att_ref, values, (size_t)kv, n, hs);
-        if (memcmp(att_ref, att_fast, (size_t)n * sizeof(float)) == 0 &&
-            memcmp(mix_ref, mix_fast, (size_t)hs * sizeof(float)) == 0) {
-            passed++;
-        } else {
-            failed++;
-            if (failed <= 5) printf("kernels: FAILED attention head %d positions %d\n", hs, n);
-        }
+        record(memcmp(att_ref, att_fast, (size_t)n * sizeof(float)) == 0 &&
+                   memcmp(mix_ref, mix_fast, (size_t)hs * sizeof(float)) == 0,
+               "attention head %d positions %d", hs, n);
     }
 #else
     printf("kernels: SKIPPED: this build has only the reference kernels\n");
