@@ -27,7 +27,7 @@ HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
 FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o $(BUILD)/obj/tools/quantize.o $(BUILD)/obj/tools/convert.o \
                $(BUILD)/obj/tools/tokenizer_writer.o
 
-.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 rv32 bench-rv32 arduino models clean check-math check-softfloat quality readme
+.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 rv32 bench-rv32 arduino models clean check-math check-softfloat quality readme shapes
 all: $(BUILD)/picollama
 
 # The built-in model as shipped (the committed header): models/stories.bin
@@ -161,6 +161,13 @@ readme: $(BUILD)/picollama
 # minutes on two cores; the README's table).
 quality: $(BUILD)/picollama
 	@sh tools/quality_table.sh
+
+# Model shapes within the board's budget, trained briefly and scored (about
+# an hour on two cores; the table in docs/builtin-model.md).
+shapes: $(BUILD)/picollama
+	$(NEED_M33)
+	@$(MAKE) --no-print-directory -C target/qemu-m33 all
+	@sh tools/shape_table.sh
 
 # libFuzzer on the whole engine (open + generate) under ASan and UBSan, from a
 # valid small model and tokenizer. FUZZ_SECONDS bounds the run.
