@@ -162,8 +162,9 @@ readme: $(BUILD)/picollama
 quality: $(BUILD)/picollama
 	@sh tools/quality_table.sh
 
-# Model shapes within the board's budget, trained briefly and scored (about
-# an hour on two cores; the table in docs/builtin-model.md).
+# Model shapes within the board's budget, trained briefly, scored and timed
+# on the emulated M33 (about 40 minutes on two cores; the table in
+# docs/builtin-model.md).
 shapes: $(BUILD)/picollama
 	$(NEED_M33)
 	@$(MAKE) --no-print-directory -C target/qemu-m33 all
