@@ -28,7 +28,8 @@ SHAPES_ALL="v512:128:352:5:512 v2048:128:352:5:2048 base:128:352:5:1024 hidden44
 [ -x "$B/picollama-m33" ] || { echo "shapes: needs the M33 image: make m33"; exit 1; }
 mkdir -p "$W"
 
-# The teacher's text, as docs/builtin-model.md makes it (16,000 stories).
+# The teacher's text the shape runs use: the previous built-in model's (16,000
+# stories at run.c's default top-p 0.9; docs/builtin-model.md).
 [ -f "$W/teacher.txt" ] || "$B/picollama" generate "$M/stories260K.bin" -z "$M/tok512.bin" \
     -t 1.0 -n 512 -s 1 --stories 16000 --out "$W/teacher.txt" || exit 1
 
