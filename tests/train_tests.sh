@@ -32,6 +32,15 @@ check "$TRAIN --steps 100 --resume $d/half.bin.ckpt --out $d/half.bin 2>$d/resum
 check "cmp -s $d/full.bin $d/half.bin" "the resumed run is bit for bit the uninterrupted one"
 check "cmp -s $d/full.bin.ckpt $d/half.bin.ckpt" "and so are the optimizer states"
 
+# --quantize-aware: the passes run on the matrices as convert stores them
+# (test_trainer checks that view bit for bit), so the run takes other steps
+# than a plain one; a type convert does not take is refused.
+$TRAIN --steps 100 --stop-at 60 --out $d/q60.bin 2>/dev/null
+check "$TRAIN --steps 100 --resume $d/q60.bin.ckpt --checkpoint $d/qat.ckpt --quantize-aware int4:16 --out $d/qat.bin 2>$d/qat.log" "a quantization-aware run"
+check "grep -q 'every matrix as int4 in groups of 16' $d/qat.log && ! cmp -s $d/qat.ckpt $d/full.bin.ckpt" "says so, and takes other steps than the plain run from the same checkpoint"
+$TRAIN --steps 100 --quantize-aware int3 --out $d/other.bin 2> $d/qbad.log; rc=$?
+check "[ $rc -eq 64 ] && grep -q 'expected fp32, int8' $d/qbad.log" "an unknown --quantize-aware type is a usage error (exit $rc)"
+
 # Settings that cannot work are stopped with a sentence: a loss that becomes
 # NaN (nothing written), a resume with other architecture flags than the
 # checkpoint's, a checkpoint that is not there.

@@ -62,7 +62,9 @@ static const help_entry entries[] = {
      "  architecture: --dim 128 --hidden 352 --layers 5 --heads 8 --kv-heads 4 --seq-len 256 [--unshared]\n"
      "  schedule:     --steps 2000 --batch 16 --lr 2e-3 --min-lr 2e-4 --warmup 100 --weight-decay 0.1 --clip 1.0\n"
      "  run:          --seed 1 --threads (cores) --val-fraction 0.05 --eval-every 100 --val-batches 16\n"
-     "                --checkpoint FILE (default MODEL.bin.ckpt) --save-every 500 --resume FILE --stop-at STEP\n"},
+     "                --checkpoint FILE (default MODEL.bin.ckpt) --save-every 500 --resume FILE --stop-at STEP\n"
+     "  quantization: --quantize-aware int4[:32]|int8[:32]: the passes see every matrix as convert\n"
+     "                will store it, and train the fp32 weights through it (default fp32: off)\n"},
     {"tokenizer",
      "picollama tokenizer IN OUT [--format indexed|tokenizer0|llama2c]\n"
      "  indexed (default): the board's form, no RAM for the vocabulary; tokenizer0: the\n"

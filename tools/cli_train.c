@@ -14,6 +14,10 @@
  * gradients are added in thread order, so a run is repeatable for a seed and
  * a thread count), and checkpoints it resumes from bit for bit. Exports a
  * llama2.c version-0 checkpoint.
+ *
+ * --quantize-aware TYPE: each step's passes run on the matrices as convert
+ * will store them in TYPE (tr_quantized_view, made by all threads), and the
+ * update goes to the fp32 weights, so training fits the model as shipped.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -44,6 +48,7 @@ typedef struct {
     const char *corpora[PL_TRAIN_MAX_FILES], *extras[PL_TRAIN_MAX_FILES];
     int n_corpora, n_extras;
     int arch_given; /* an architecture flag was on the command line */
+    pl_convert_type quantize_aware; /* fp32 (off) or the type the passes see the matrices in */
 } train_opts;
 
 typedef struct {
@@ -57,6 +62,7 @@ typedef struct {
     const train_opts *o;
     const float *params;
     float *grads;
+    float *view; /* --quantize-aware: this step's matrices as converted, from params */
     tr_acts acts;
     const stream_t *data;
     const size_t *offsets; /* one window start per sequence of the batch */
@@ -81,10 +87,33 @@ static void *worker_run(void *arg) {
     return NULL;
 }
 
-static double run_workers(worker_t *ws, int n, pthread_t *th) {
-    for (int i = 1; i < n; i++) pthread_create(&th[i], NULL, worker_run, &ws[i]);
-    worker_run(&ws[0]);
+/* Each thread converts its share of the rows into the shared view. */
+static void *view_run(void *arg) {
+    worker_t *w = (worker_t *)arg;
+    tr_quantized_view(&w->o->c, w->o->quantize_aware, w->params, w->view, w->first, w->stride);
+    return NULL;
+}
+
+static void run_threads(worker_t *ws, int n, pthread_t *th, void *(*fn)(void *)) {
+    for (int i = 1; i < n; i++) pthread_create(&th[i], NULL, fn, &ws[i]);
+    fn(&ws[0]);
     for (int i = 1; i < n; i++) pthread_join(th[i], NULL);
+}
+
+/* The weights the passes run on: params itself, or under --quantize-aware
+ * the view of them made now (every thread converting its share of rows). */
+static const float *pass_weights(worker_t *ws, int n, pthread_t *th, const float *params, float *view) {
+    if (!view) return params;
+    for (int i = 0; i < n; i++) {
+        ws[i].params = params;
+        ws[i].view = view;
+    }
+    run_threads(ws, n, th, view_run);
+    return view;
+}
+
+static double run_workers(worker_t *ws, int n, pthread_t *th) {
+    run_threads(ws, n, th, worker_run);
     double loss = 0.0;
     for (int i = 0; i < n; i++) loss += ws[i].loss;
     return loss;
@@ -183,6 +212,7 @@ static int parse(int argc, char **argv, train_opts *o) {
     o->clip = 1.0f;
     o->val_fraction = 0.05f;
     o->seed = 1;
+    o->quantize_aware.type = PL_WTYPE_F32;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--unshared")) { o->c.shared_classifier = 0; o->arch_given = 1; continue; }
@@ -221,6 +251,14 @@ static int parse(int argc, char **argv, train_opts *o) {
         else if (!strcmp(a, "--out")) o->out = val, known = 1;
         else if (!strcmp(a, "--checkpoint")) o->checkpoint = val, known = 1;
         else if (!strcmp(a, "--resume")) o->resume = val, known = 1;
+        else if (!strcmp(a, "--quantize-aware")) {
+            if (pl_convert_parse_type(val, &o->quantize_aware) != 0) {
+                fprintf(stderr, "picollama: --quantize-aware '%s': expected fp32, int8[:GROUP] or int4[:GROUP] "
+                                "(as convert takes them)\n", val);
+                return PL_EXIT_USAGE;
+            }
+            known = 1;
+        }
         for (size_t k = 0; !known && k < sizeof ints / sizeof ints[0]; k++) {
             long v;
             if (strcmp(a, ints[k].flag) != 0) continue;
@@ -430,6 +468,15 @@ int pl_cmd_train(int argc, char **argv) {
     pthread_t *th = calloc((size_t)nt, sizeof *th);
     int max_seqs = o.batch > o.val_batches ? o.batch : o.val_batches;
     size_t *offsets = malloc(sizeof(size_t) * (size_t)max_seqs);
+    float *view = NULL;
+    if (o.quantize_aware.type != PL_WTYPE_F32) {
+        if (!(view = malloc(sizeof(float) * n_params))) {
+            fprintf(stderr, "picollama: out of memory for the quantized view\n");
+            return 1;
+        }
+        fprintf(stderr, "train: quantization-aware: the passes see every matrix as %s in groups of %d\n",
+                o.quantize_aware.type == PL_WTYPE_Q4 ? "int4" : "int8", o.quantize_aware.group_size);
+    }
     for (int i = 0; i < nt; i++) {
         ws[i].o = &o;
         ws[i].grads = malloc(sizeof(float) * n_params);
@@ -449,8 +496,9 @@ int pl_cmd_train(int argc, char **argv) {
     long end = o.stop_at > 0 && o.stop_at < o.steps ? o.stop_at : o.steps;
     for (; step < end; step++) {
         for (int b = 0; b < o.batch; b++) offsets[b] = (size_t)(next_u64(&rng) % (train.n - (size_t)T - 1));
+        const float *weights = pass_weights(ws, nt, th, params, view);
         for (int i = 0; i < nt; i++) {
-            ws[i].params = params;
+            ws[i].params = weights;
             ws[i].data = &train;
             ws[i].count = o.batch;
             ws[i].backward = 1;
@@ -493,7 +541,9 @@ int pl_cmd_train(int argc, char **argv) {
             int nb = 0;
             for (int b = 0; b < o.val_batches && (size_t)(b + 1) * T + 1 <= val.n; b++) offsets[nb++] = (size_t)b * T;
             if (nb > 0) {
+                weights = pass_weights(ws, nt, th, params, view); /* the updated weights */
                 for (int i = 0; i < nt; i++) {
+                    ws[i].params = weights;
                     ws[i].data = &val;
                     ws[i].count = nb;
                     ws[i].backward = 0;
@@ -529,6 +579,7 @@ int pl_cmd_train(int argc, char **argv) {
     free(ws);
     free(th);
     free(offsets);
+    free(view);
     free(params);
     free(m);
     free(v);

@@ -89,6 +89,36 @@ uint16_t pl_quantize_q4_group(const float *w, int n, int8_t *q) {
     return best;
 }
 
+/* One group in a quantized type: values q and the scale's bytes as the file
+ * stores them (int8: fp32, export.py's max|w| / 127 with halves to even;
+ * int4: fp16, pl_quantize_q4_group's). Returns the scale as a float: the
+ * engine reads each weight as (float)q * scale. */
+static float quantize_group(const float *w, int n, pl_wtype type, int8_t *q, uint8_t *scale_at) {
+    if (type == PL_WTYPE_Q8_ROWS) {
+        float wmax = 0.0f;
+        for (int i = 0; i < n; i++)
+            if (fabsf(w[i]) > wmax) wmax = fabsf(w[i]);
+        float scale = wmax / 127.0f;
+        memcpy(scale_at, &scale, 4);
+        for (int i = 0; i < n; i++) q[i] = (int8_t)(scale > 0.0f ? nearbyintf(w[i] / scale) : 0.0f);
+        return scale;
+    }
+    uint16_t h = pl_quantize_q4_group(w, n, q);
+    memcpy(scale_at, &h, 2);
+    return plk_f16_to_f32(h);
+}
+
+void pl_convert_round_trip_row(float *row, int cols, pl_convert_type to) {
+    if (to.type == PL_WTYPE_F32) return;
+    int8_t q[512];
+    uint8_t scale_bytes[4];
+    for (int j0 = 0; j0 < cols; j0 += to.group_size) {
+        int n = cols - j0 < to.group_size ? cols - j0 : to.group_size;
+        float scale = quantize_group(row + j0, n, to.type, q, scale_bytes);
+        for (int i = 0; i < n; i++) row[j0 + i] = (float)q[i] * scale;
+    }
+}
+
 /* ---- writing --------------------------------------------------------------- */
 
 typedef struct {
@@ -135,26 +165,18 @@ static pl_status put_layer(writer *w, const pl_tensor *src, int layer, pl_conver
         for (int g = 0; g < groups; g++) {
             int j0 = g * gs, n = cols - j0 < gs ? cols - j0 : gs;
             uint8_t *scale_at = scales + ((size_t)r * (size_t)groups + (size_t)g) * scale_bytes;
-            if (to.type == PL_WTYPE_Q8_ROWS) { /* export.py's: max|w| / 127, halves to even */
-                float wmax = 0.0f;
-                for (int i = 0; i < n; i++)
-                    if (fabsf(row[j0 + i]) > wmax) wmax = fabsf(row[j0 + i]);
-                float scale = wmax / 127.0f;
-                memcpy(scale_at, &scale, 4);
-                for (int i = 0; i < n; i++)
-                    values[(size_t)r * row_bytes + (size_t)(j0 + i)] =
-                        (uint8_t)(int8_t)(scale > 0.0f ? nearbyintf(row[j0 + i] / scale) : 0.0f);
-            } else {
-                uint16_t h = pl_quantize_q4_group(row + j0, n, q);
-                memcpy(scale_at, &h, 2);
-                for (int i = 0; i < n; i++) {
-                    int j = j0 + i;
-                    uint8_t *word = values + (size_t)r * row_bytes + (size_t)(j / 8) * 4u;
-                    uint32_t v;
-                    memcpy(&v, word, 4);
-                    v |= ((uint32_t)q[i] & 15u) << PLK_Q4_SHIFT(j % 8);
-                    memcpy(word, &v, 4);
+            quantize_group(row + j0, n, to.type, q, scale_at);
+            for (int i = 0; i < n; i++) {
+                int j = j0 + i;
+                if (to.type == PL_WTYPE_Q8_ROWS) {
+                    values[(size_t)r * row_bytes + (size_t)j] = (uint8_t)q[i];
+                    continue;
                 }
+                uint8_t *word = values + (size_t)r * row_bytes + (size_t)(j / 8) * 4u;
+                uint32_t v;
+                memcpy(&v, word, 4);
+                v |= ((uint32_t)q[i] & 15u) << PLK_Q4_SHIFT(j % 8);
+                memcpy(word, &v, 4);
             }
         }
     }

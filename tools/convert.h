@@ -47,6 +47,12 @@ pl_status pl_convert_model(FILE *out, const void *model, size_t model_size, cons
  * bits) that minimises the squared error among candidates max|w| / t. */
 uint16_t pl_quantize_q4_group(const float *w, int n, int8_t *q);
 
+/* One row of a matrix replaced by what the engine reads back once it is
+ * converted to `to` (each value its stored integer times its group's scale;
+ * groups of to.group_size along the row, the last one shorter if need be):
+ * what quantization-aware training trains through. fp32 leaves it as is. */
+void pl_convert_round_trip_row(float *row, int cols, pl_convert_type to);
+
 /* fp32 to IEEE half precision, rounded to nearest even (overflow to the
  * largest finite half). */
 uint16_t pl_f32_to_f16(float f);

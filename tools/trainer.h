@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "convert.h"
+
 typedef struct {
     int dim, hidden_dim, n_layers, n_heads, n_kv_heads, vocab_size, seq_len;
     int shared_classifier;
@@ -69,6 +71,16 @@ typedef struct {
  * (embedding included), not to the norm weights. */
 void tr_adamw_step(const tr_config *c, const tr_adamw *o, float *params,
                    const float *grads, float *m, float *v, long t);
+
+/* Quantization-aware training: out = params with every matrix (embedding,
+ * attention, feed-forward, classifier) as the engine reads it after
+ * `picollama convert` to `to` (pl_convert_round_trip_row on each row); the
+ * norms as they are. The passes run on out, and their gradient updates
+ * params (the straight-through estimate). Rows are shared among `parts`
+ * callers: this one takes rows part, part + parts, ... of each matrix, and
+ * the norms when part is 0. */
+void tr_quantized_view(const tr_config *c, pl_convert_type to, const float *params, float *out,
+                       int part, int parts);
 
 /* Writes a llama2.c version-0 checkpoint (run.c, the engine and the original
  * PicoLlama read it). Returns 0 on success. */
