@@ -187,6 +187,7 @@ static void test_quantized_view(const char *type_name) {
     }
     /* the norms pass through */
     differing += memcmp(view + l.rms_att, p + l.rms_att, sizeof(float) * (size_t)c.n_layers * D) != 0;
+    differing += memcmp(view + l.rms_ffn, p + l.rms_ffn, sizeof(float) * (size_t)c.n_layers * D) != 0;
     differing += memcmp(view + l.rms_final, p + l.rms_final, sizeof(float) * D) != 0;
     printf("test_trainer: %s view: %ld of %ld rows differ from the converted file's\n", type_name,
            differing, checked);
