@@ -75,7 +75,8 @@ int tr_acts_alloc(tr_acts *a, const tr_config *c) {
     TAKE(rope_cos, T * hs / 2); TAKE(rope_sin, T * hs / 2);
     TAKE(dx, T * D); TAKE(dxn, T * D); TAKE(dq, T * D); TAKE(dk, T * KV); TAKE(dv, T * KV);
     TAKE(dao, T * D); TAKE(dh1, T * H); TAKE(dh3, T * H); TAKE(dhg, T * H);
-    TAKE(datt, T); TAKE(dlogits, V);
+    TAKE(datt, T * T); TAKE(kvt, hs * T);
+    TAKE(wt, D * (V > H ? (V > D ? V : D) : (H > D ? H : D)));
 #undef TAKE
     /* The engine's angles: pair k of a head turns by pos / 10000^(2k/hs). */
     for (size_t t = 0; t < T; t++)
@@ -93,7 +94,7 @@ void tr_acts_free(tr_acts *a) {
                         &a->xmid, &a->xn2, &a->rstd2, &a->h1, &a->h3, &a->hg, &a->xf,
                         &a->rstdf, &a->probs, &a->rope_cos, &a->rope_sin, &a->dx, &a->dxn,
                         &a->dq, &a->dk, &a->dv, &a->dao, &a->dh1, &a->dh3, &a->dhg, &a->datt,
-                        &a->dlogits};
+                        &a->kvt, &a->wt};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         free(*fields[i]);
         *fields[i] = NULL;
@@ -129,93 +130,119 @@ void tr_init_params(const tr_config *c, float *p, uint64_t seed) {
 
 /* ---- kernels ----------------------------------------------------------------- */
 
-/* The products below take four positions at a time: each weight row is
- * read once for four input rows, and each gradient row updated once for
- * four, instead of once per position. Their sums are reductions the
- * compiler may reorder (-ffast-math), so a run is repeatable for a binary,
- * not across binaries. */
-#define MM_ROWS 4
-
 /* On x86-64, a second build of the hot loops for CPUs with AVX2 and FMA,
  * chosen at run time (GCC's function multiversioning): 8-wide vectors and
- * fused multiply-adds where the baseline build has 4-wide SSE2. */
+ * fused multiply-adds where the baseline build has 4-wide SSE2. The sums
+ * are reductions the compiler may reorder (-ffast-math), so a run is
+ * repeatable for a binary, not across binaries. */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define TR_HOT __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
 #define TR_HOT
 #endif
 
-/* Y[T][O] = X[T][I] . W[O][I]^T */
-TR_HOT static void mm_forward(float *Y, const float *X, const float *W, int T, int I, int O) {
-    int t = 0;
-    for (; t + MM_ROWS <= T; t += MM_ROWS) {
-        const float *x0 = X + (size_t)t * I, *x1 = x0 + I, *x2 = x1 + I, *x3 = x2 + I;
-        float *y = Y + (size_t)t * O;
-        for (int o = 0; o < O; o++) {
-            const float *w = W + (size_t)o * I;
-            float a0 = 0.0f, a1 = 0.0f, a2 = 0.0f, a3 = 0.0f;
-            for (int i = 0; i < I; i++) {
-                float wi = w[i];
-                a0 += wi * x0[i];
-                a1 += wi * x1[i];
-                a2 += wi * x2[i];
-                a3 += wi * x3[i];
+/* Every matrix product of the two passes, the attention's included, is
+ * one blocked product, gemm below: a tile of GEMM_MR rows by GEMM_NR
+ * columns of C is summed in registers over the whole inner dimension and
+ * written once, each B row segment loaded once for GEMM_MR rows. This
+ * took the built-in model's training from about 5,400 to 9,300 tokens/s
+ * on two cores (docs/builtin-model.md). GCC's and clang's vector
+ * extensions say "8 floats" once; the compiler maps them to AVX (or to
+ * two SSE2 halves in the baseline build). */
+typedef float tr_v8 __attribute__((vector_size(32)));
+#define GEMM_MR 4
+#define GEMM_NR 16
+#define V8_LOAD(v, p) memcpy(&(v), (p), sizeof(tr_v8))
+#define V8_STORE(p, v) memcpy((p), &(v), sizeof(tr_v8))
+
+/* Which part of the inner dimension k (or of the columns n) a row tile
+ * m0..m0+GEMM_MR-1 needs, for the causal products of attention: entries
+ * of A past the tile's last row (k <= m) or before its first (k >= m) are
+ * zero there, and columns past the tile's last row are not read. */
+enum { GEMM_ALL, GEMM_K_UPTO_M, GEMM_K_FROM_M, GEMM_N_UPTO_M };
+
+/* C[m][n] (=, or += with accumulate) sum over k of A(m,k) * B[k][n], for m < M,
+ * n < N, k < K; A(m,k) is A[m * a_row + k * a_col], so A may be read
+ * transposed; B and C are row-major with row strides ldb and ldc. */
+TR_HOT static void gemm(float *C, int ldc, const float *A, int a_row, int a_col, const float *B,
+                        int ldb, int M, int N, int K, int span, int accumulate) {
+    for (int m0 = 0; m0 < M; m0 += GEMM_MR) {
+        int mr = M - m0 < GEMM_MR ? M - m0 : GEMM_MR;
+        int k_lo = span == GEMM_K_FROM_M ? m0 : 0;
+        int k_hi = span == GEMM_K_UPTO_M && m0 + GEMM_MR < K ? m0 + GEMM_MR : K;
+        int n_hi = span == GEMM_N_UPTO_M && m0 + GEMM_MR < N ? m0 + GEMM_MR : N;
+        const float *a = A + (size_t)m0 * a_row;
+        /* whole vector tiles: up to n_hi, or for GEMM_N_UPTO_M past it to the
+         * tile's end (the extra columns are not read) while they fit in N */
+        int n_vec = span == GEMM_N_UPTO_M ? (n_hi + GEMM_NR - 1) / GEMM_NR * GEMM_NR : n_hi;
+        if (n_vec > N / GEMM_NR * GEMM_NR) n_vec = N / GEMM_NR * GEMM_NR;
+        if (mr < GEMM_MR) n_vec = 0;
+        int n0 = 0;
+        for (; n0 < n_vec; n0 += GEMM_NR) {
+            tr_v8 acc[GEMM_MR][2];
+            for (int r = 0; r < GEMM_MR; r++) {
+                float *c = C + (size_t)(m0 + r) * ldc + n0;
+                if (accumulate) {
+                    V8_LOAD(acc[r][0], c);
+                    V8_LOAD(acc[r][1], c + 8);
+                } else {
+                    acc[r][0] = acc[r][1] = (tr_v8){0};
+                }
             }
-            y[o] = a0;
-            y[O + o] = a1;
-            y[2 * O + o] = a2;
-            y[3 * O + o] = a3;
+            for (int k = k_lo; k < k_hi; k++) {
+                const float *b = B + (size_t)k * ldb + n0, *ak = a + (size_t)k * a_col;
+                tr_v8 b0, b1;
+                V8_LOAD(b0, b);
+                V8_LOAD(b1, b + 8);
+                for (int r = 0; r < GEMM_MR; r++) {
+                    float x = ak[(size_t)r * a_row];
+                    acc[r][0] += x * b0;
+                    acc[r][1] += x * b1;
+                }
+            }
+            for (int r = 0; r < GEMM_MR; r++) {
+                float *c = C + (size_t)(m0 + r) * ldc + n0;
+                V8_STORE(c, acc[r][0]);
+                V8_STORE(c + 8, acc[r][1]);
+            }
         }
-    }
-    for (; t < T; t++) {
-        const float *x = X + (size_t)t * I;
-        float *y = Y + (size_t)t * O;
-        for (int o = 0; o < O; o++) {
-            const float *w = W + (size_t)o * I;
-            float acc = 0.0f;
-            for (int i = 0; i < I; i++) acc += w[i] * x[i];
-            y[o] = acc;
-        }
+        /* the columns left over, and the rows of a last partial tile */
+        for (int r = 0; r < mr; r++)
+            for (int n = n0; n < n_hi; n++) {
+                float s = accumulate ? C[(size_t)(m0 + r) * ldc + n] : 0.0f;
+                for (int k = k_lo; k < k_hi; k++)
+                    s += a[(size_t)r * a_row + (size_t)k * a_col] * B[(size_t)k * ldb + n];
+                C[(size_t)(m0 + r) * ldc + n] = s;
+            }
     }
 }
 
-/* dX[T][I] += dY[T][O] . W[O][I];  dW[O][I] += dY^T . X */
-TR_HOT static void mm_backward(float *dX, float *dW, const float *dY, const float *X,
-                        const float *W, int T, int I, int O) {
-    int t = 0;
-    for (; t + MM_ROWS <= T; t += MM_ROWS) {
-        const float *dy = dY + (size_t)t * O, *x0 = X + (size_t)t * I, *x1 = x0 + I, *x2 = x1 + I,
-                    *x3 = x2 + I;
-        float *dx0 = dX ? dX + (size_t)t * I : NULL, *dx1 = dx0 ? dx0 + I : NULL,
-              *dx2 = dx1 ? dx1 + I : NULL, *dx3 = dx2 ? dx2 + I : NULL;
-        for (int o = 0; o < O; o++) {
-            float g0 = dy[o], g1 = dy[O + o], g2 = dy[2 * O + o], g3 = dy[3 * O + o];
-            const float *w = W + (size_t)o * I;
-            float *dw = dW + (size_t)o * I;
-            if (dx0)
-                for (int i = 0; i < I; i++) {
-                    float wi = w[i];
-                    dx0[i] += g0 * wi;
-                    dx1[i] += g1 * wi;
-                    dx2[i] += g2 * wi;
-                    dx3[i] += g3 * wi;
-                }
-            for (int i = 0; i < I; i++) dw[i] += g0 * x0[i] + g1 * x1[i] + g2 * x2[i] + g3 * x3[i];
-        }
-    }
-    for (; t < T; t++) {
-        const float *dy = dY + (size_t)t * O, *x = X + (size_t)t * I;
-        float *dx = dX ? dX + (size_t)t * I : NULL;
-        for (int o = 0; o < O; o++) {
-            float g = dy[o];
-            if (g == 0.0f) continue;
-            const float *w = W + (size_t)o * I;
-            float *dw = dW + (size_t)o * I;
-            if (dx)
-                for (int i = 0; i < I; i++) dx[i] += g * w[i];
-            for (int i = 0; i < I; i++) dw[i] += g * x[i];
-        }
-    }
+/* dst[i][r] = src[r][i] for r < rows, i < cols (src rows ld apart): the
+ * shape gemm's B needs, with the dimension of the sum along dst's rows. */
+static void transpose(float *dst, const float *src, int rows, int cols, int ld) {
+    for (int r = 0; r < rows; r++)
+        for (int i = 0; i < cols; i++) dst[(size_t)i * rows + r] = src[(size_t)r * ld + i];
+}
+
+/* Y[T][O] = X[T][I] . W[O][I]^T, through W transposed into wt ([I][O]) */
+static void mm_forward(float *Y, const float *X, const float *W, float *wt, int T, int I, int O) {
+    transpose(wt, W, O, I, I);
+    gemm(Y, O, X, I, 1, wt, O, T, O, I, GEMM_ALL, 0);
+}
+
+/* dX[T][I] += dY[T][O] . W[O][I];  dW[O][I] += dY^T . X (dX may be NULL) */
+static void mm_backward(float *dX, float *dW, const float *dY, const float *X, const float *W,
+                        int T, int I, int O) {
+    if (dX) gemm(dX, I, dY, O, 1, W, I, T, I, O, GEMM_ALL, 1);
+    gemm(dW, I, dY, 1, O, X, I, O, I, T, GEMM_ALL, 1);
+}
+
+/* Attention probabilities (and their gradients) stored per row t of a
+ * head: entries past t up to the end of t's row tile are zero, so the
+ * causal products (GEMM_K_UPTO_M, GEMM_K_FROM_M) may run over whole tiles. */
+static void zero_past_diagonal(float *row, int t, int T) {
+    int end = (t | (GEMM_MR - 1)) + 1;
+    for (int u = t + 1; u < end && u < T; u++) row[u] = 0.0f;
 }
 
 static void rms_forward(float *y, float *rstd, const float *x, const float *g, int T, int D) {
@@ -278,49 +305,45 @@ TR_HOT double tr_forward(tr_acts *a, const float *p, const int *tokens, const in
         float *h1 = a->h1 + lH, *h3 = a->h3 + lH, *hg = a->hg + lH;
         float *att = a->att + (size_t)l * NH * S * S;
         rms_forward(xn1, a->rstd1 + (size_t)l * S, x, p + lay.rms_att + (size_t)l * D, T, D);
-        mm_forward(q, xn1, p + lay.wq + (size_t)l * D * D, T, D, D);
-        mm_forward(k, xn1, p + lay.wk + (size_t)l * KV * D, T, D, KV);
-        mm_forward(v, xn1, p + lay.wv + (size_t)l * KV * D, T, D, KV);
+        mm_forward(q, xn1, p + lay.wq + (size_t)l * D * D, a->wt, T, D, D);
+        mm_forward(k, xn1, p + lay.wk + (size_t)l * KV * D, a->wt, T, D, KV);
+        mm_forward(v, xn1, p + lay.wv + (size_t)l * KV * D, a->wt, T, D, KV);
         rope(q, a, T, D, 1.0f);
         rope(k, a, T, KV, 1.0f);
-        for (int h = 0; h < NH; h++) {
-            int g = h / kv_mul;
-            for (int t = 0; t < T; t++) {
-                float *row = att + ((size_t)h * S + t) * S;
-                const float *qt = q + (size_t)t * D + h * hs;
-                float mx = -1e30f;
-                for (int u = 0; u <= t; u++) {
-                    const float *ku = k + (size_t)u * KV + g * hs;
-                    float s = 0.0f;
-                    for (int i = 0; i < hs; i++) s += qt[i] * ku[i];
-                    row[u] = s * scale;
-                    if (row[u] > mx) mx = row[u];
+        for (int g = 0; g < c->n_kv_heads; g++) {
+            transpose(a->kvt, k + g * hs, T, hs, KV);
+            for (int h = g * kv_mul; h < (g + 1) * kv_mul; h++) {
+                float *P = att + (size_t)h * S * S;
+                /* scores q_t . k_u for u <= t, then each row's softmax */
+                gemm(P, S, q + h * hs, D, 1, a->kvt, T, T, T, hs, GEMM_N_UPTO_M, 0);
+                for (int t = 0; t < T; t++) {
+                    float *row = P + (size_t)t * S, mx = -1e30f, sum = 0.0f;
+                    for (int u = 0; u <= t; u++) {
+                        row[u] *= scale;
+                        if (row[u] > mx) mx = row[u];
+                    }
+                    for (int u = 0; u <= t; u++) sum += (row[u] = expf(row[u] - mx));
+                    float inv = 1.0f / sum;
+                    for (int u = 0; u <= t; u++) row[u] *= inv;
+                    zero_past_diagonal(row, t, T);
                 }
-                float sum = 0.0f;
-                for (int u = 0; u <= t; u++) sum += (row[u] = expf(row[u] - mx));
-                float inv = 1.0f / sum;
-                float *o = ao + (size_t)t * D + h * hs;
-                memset(o, 0, sizeof(float) * (size_t)hs);
-                for (int u = 0; u <= t; u++) {
-                    row[u] *= inv;
-                    const float *vu = v + (size_t)u * KV + g * hs;
-                    for (int i = 0; i < hs; i++) o[i] += row[u] * vu[i];
-                }
+                /* the head's output: sum over u <= t of P[t][u] v_u */
+                gemm(ao + h * hs, D, P, S, 1, v + g * hs, KV, T, hs, T, GEMM_K_UPTO_M, 0);
             }
         }
-        mm_forward(xmid, ao, p + lay.wo + (size_t)l * D * D, T, D, D);
+        mm_forward(xmid, ao, p + lay.wo + (size_t)l * D * D, a->wt, T, D, D);
         for (int i = 0; i < T * D; i++) xmid[i] += x[i];
         rms_forward(xn2, a->rstd2 + (size_t)l * S, xmid, p + lay.rms_ffn + (size_t)l * D, T, D);
-        mm_forward(h1, xn2, p + lay.w1 + (size_t)l * H * D, T, D, H);
-        mm_forward(h3, xn2, p + lay.w3 + (size_t)l * H * D, T, D, H);
+        mm_forward(h1, xn2, p + lay.w1 + (size_t)l * H * D, a->wt, T, D, H);
+        mm_forward(h3, xn2, p + lay.w3 + (size_t)l * H * D, a->wt, T, D, H);
         for (int i = 0; i < T * H; i++) hg[i] = h1[i] / (1.0f + expf(-h1[i])) * h3[i];
         float *xnext = a->x + lD + (size_t)S * D;
-        mm_forward(xnext, hg, p + lay.w2 + (size_t)l * D * H, T, H, D);
+        mm_forward(xnext, hg, p + lay.w2 + (size_t)l * D * H, a->wt, T, H, D);
         for (int i = 0; i < T * D; i++) xnext[i] += xmid[i];
     }
     const float *xl = a->x + (size_t)c->n_layers * S * D;
     rms_forward(a->xf, a->rstdf, xl, p + lay.rms_final, T, D);
-    mm_forward(a->probs, a->xf, p + lay.wcls, T, D, V);
+    mm_forward(a->probs, a->xf, p + lay.wcls, a->wt, T, D, V);
     double loss = 0.0;
     for (int t = 0; t < T; t++) {
         float *row = a->probs + (size_t)t * V, mx = row[0], sum = 0.0f;
@@ -344,15 +367,15 @@ TR_HOT void tr_backward(tr_acts *a, const float *p, float *gr, const int *tokens
     float att_scale = 1.0f / sqrtf((float)hs);
     float *dx = a->dx;
 
-    /* classifier and final norm */
-    memset(a->dxn, 0, sizeof(float) * (size_t)T * D);
+    /* classifier and final norm: the probabilities become the logits'
+     * gradients in place (the forward pass is done with them) */
     for (int t = 0; t < T; t++) {
-        const float *pr = a->probs + (size_t)t * V;
-        for (int i = 0; i < V; i++) a->dlogits[i] = pr[i] * scale;
-        a->dlogits[targets[t]] -= scale;
-        mm_backward(a->dxn + (size_t)t * D, gr + lay.wcls, a->dlogits, a->xf + (size_t)t * D,
-                    p + lay.wcls, 1, D, V);
+        float *row = a->probs + (size_t)t * V;
+        for (int i = 0; i < V; i++) row[i] *= scale;
+        row[targets[t]] -= scale;
     }
+    memset(a->dxn, 0, sizeof(float) * (size_t)T * D);
+    mm_backward(a->dxn, gr + lay.wcls, a->probs, a->xf, p + lay.wcls, T, D, V);
     memset(dx, 0, sizeof(float) * (size_t)T * D);
     rms_backward(dx, gr + lay.rms_final, a->dxn, a->x + (size_t)c->n_layers * S * D, a->rstdf,
                  p + lay.rms_final, T, D);
@@ -383,37 +406,27 @@ TR_HOT void tr_backward(tr_acts *a, const float *p, float *gr, const int *tokens
         /* attention output projection */
         memset(a->dao, 0, sizeof(float) * (size_t)T * D);
         mm_backward(a->dao, gr + lay.wo + (size_t)l * D * D, dx, ao, p + lay.wo + (size_t)l * D * D, T, D, D);
-        memset(a->dq, 0, sizeof(float) * (size_t)T * D);
         memset(a->dk, 0, sizeof(float) * (size_t)T * KV);
         memset(a->dv, 0, sizeof(float) * (size_t)T * KV);
-        for (int h = 0; h < NH; h++) {
-            int g = h / kv_mul;
-            for (int t = 0; t < T; t++) {
-                const float *row = att + ((size_t)h * S + t) * S;
-                const float *dot = a->dao + (size_t)t * D + h * hs;
-                float sum = 0.0f;
-                for (int u = 0; u <= t; u++) {
-                    const float *vu = v + (size_t)u * KV + g * hs;
-                    float *dvu = a->dv + (size_t)u * KV + g * hs;
-                    float d = 0.0f;
-                    for (int i = 0; i < hs; i++) {
-                        d += dot[i] * vu[i];
-                        dvu[i] += row[u] * dot[i];
-                    }
-                    a->datt[u] = d;
-                    sum += d * row[u];
+        for (int g = 0; g < c->n_kv_heads; g++) {
+            transpose(a->kvt, v + g * hs, T, hs, KV);
+            for (int h = g * kv_mul; h < (g + 1) * kv_mul; h++) {
+                const float *P = att + (size_t)h * S * S, *dout = a->dao + h * hs;
+                float *dS = a->datt;
+                /* dP[t][u] = dout_t . v_u, then through the softmax: dS */
+                gemm(dS, S, dout, D, 1, a->kvt, T, T, T, hs, GEMM_N_UPTO_M, 0);
+                for (int t = 0; t < T; t++) {
+                    const float *pr = P + (size_t)t * S;
+                    float *row = dS + (size_t)t * S, sum = 0.0f;
+                    for (int u = 0; u <= t; u++) sum += row[u] * pr[u];
+                    for (int u = 0; u <= t; u++) row[u] = pr[u] * (row[u] - sum) * att_scale;
+                    zero_past_diagonal(row, t, T);
                 }
-                const float *qt = q + (size_t)t * D + h * hs;
-                float *dqt = a->dq + (size_t)t * D + h * hs;
-                for (int u = 0; u <= t; u++) {
-                    float ds = row[u] * (a->datt[u] - sum) * att_scale;
-                    const float *ku = k + (size_t)u * KV + g * hs;
-                    float *dku = a->dk + (size_t)u * KV + g * hs;
-                    for (int i = 0; i < hs; i++) {
-                        dqt[i] += ds * ku[i];
-                        dku[i] += ds * qt[i];
-                    }
-                }
+                /* dv_u += sum over t >= u of P[t][u] dout_t; dq_t = dS_t . k;
+                 * dk_u += sum over t >= u of dS[t][u] q_t */
+                gemm(a->dv + g * hs, KV, P, 1, S, dout, D, T, hs, T, GEMM_K_FROM_M, 1);
+                gemm(a->dq + h * hs, D, dS, S, 1, k + g * hs, KV, T, hs, T, GEMM_K_UPTO_M, 0);
+                gemm(a->dk + g * hs, KV, dS, 1, S, q + h * hs, D, T, hs, T, GEMM_K_FROM_M, 1);
             }
         }
         rope(a->dq, a, T, D, -1.0f);

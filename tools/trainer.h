@@ -44,7 +44,10 @@ typedef struct {
     float *probs;         /* [T][V] */
     float *rope_cos, *rope_sin; /* [seq_len][hs/2] */
     /* backward scratch */
-    float *dx, *dxn, *dq, *dk, *dv, *dao, *dh1, *dh3, *dhg, *datt, *dlogits;
+    float *dx, *dxn, *dq, *dk, *dv, *dao, *dh1, *dh3, *dhg;
+    float *datt;          /* [T][T] one head's attention gradients */
+    float *kvt;           /* [hs][T] one kv head's keys or values, transposed */
+    float *wt;            /* [in][out] the largest matrix, transposed for a product */
 } tr_acts;
 
 int tr_acts_alloc(tr_acts *a, const tr_config *c);
