@@ -47,8 +47,9 @@ $(BUILD)/obj/src/%.o: src/%.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -Isrc -c $< -o $@
 
-# The trainer's matrix products are reductions: -ffast-math lets the compiler
-# vectorize them. Training is repeatable for a given binary and thread count.
+# The trainer's products are vectorized by hand (tools/trainer.c, gemm);
+# -ffast-math lets the compiler vectorize its other sums and expf too.
+# Training is repeatable for a given binary and thread count.
 $(BUILD)/obj/tools/trainer.o: tools/trainer.c $(HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -ffast-math -Isrc -Itools -c $< -o $@
