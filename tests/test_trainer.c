@@ -147,17 +147,20 @@ static void test_export_matches_engine(void) {
 
 /* --quantize-aware trains through tr_quantized_view: every matrix value must
  * be bit for bit what the engine reads from the model `convert` writes in
- * that type (else training optimises a different model from the one
- * shipped). Groups of 16 leave a partial last group in the hidden rows
- * (40 = 16 + 16 + 8); the view is made in two parts, as two threads do. */
-static void test_quantized_view(const char *type_name) {
+ * those types, one per tensor class (else training optimises a different
+ * model from the one shipped). Groups of 16 leave a partial last group in
+ * the hidden rows (40 = 16 + 16 + 8); the view is made in two parts, as two
+ * threads do. */
+static void test_quantized_view(const char *embedding, const char *attention, const char *ffn) {
     tr_config c = {16, 40, 2, 4, 2, fx_tokenizer_vocab(), 32, 0};
     tr_layout l = tr_layout_of(&c);
     float *p = malloc(sizeof(float) * l.total), *view = malloc(sizeof(float) * l.total);
     tr_init_params(&c, p, 11);
     for (size_t i = 0; i < l.total; i += 37) p[i] *= 9.0f; /* outliers: clipping and scale choice matter */
-    pl_convert_type to;
-    CHECK(pl_convert_parse_type(type_name, &to) == 0);
+    pl_convert_type to[PL_CLASS_COUNT];
+    CHECK(pl_convert_parse_type(embedding, &to[PL_CLASS_EMBEDDING]) == 0);
+    CHECK(pl_convert_parse_type(attention, &to[PL_CLASS_ATTENTION]) == 0);
+    CHECK(pl_convert_parse_type(ffn, &to[PL_CLASS_FFN]) == 0);
     memset(view, 0xff, sizeof(float) * l.total); /* NaN: a value the view missed fails below */
     tr_quantized_view(&c, to, p, view, 1, 2);
     tr_quantized_view(&c, to, p, view, 0, 2);
@@ -165,11 +168,10 @@ static void test_quantized_view(const char *type_name) {
     size_t msize, tsize;
     uint8_t *model = fx_read_file("build/test_trainer_qview.bin", &msize);
     uint8_t *tok = fx_tokenizer(c.vocab_size, 0, &tsize);
-    pl_convert_type types[PL_CLASS_COUNT] = {to, to, to};
     FILE *f = tmpfile();
     pl_error err;
     CHECK(f != NULL);
-    CHECK_STATUS(pl_convert_model(f, model, msize, tok, tsize, types, &err), PL_OK, err);
+    CHECK_STATUS(pl_convert_model(f, model, msize, tok, tsize, to, &err), PL_OK, err);
     long n = fseek(f, 0, SEEK_END) == 0 ? ftell(f) : -1;
     uint8_t *conv = n > 0 ? malloc((size_t)n) : NULL;
     CHECK(conv && fseek(f, 0, SEEK_SET) == 0 && fread(conv, 1, (size_t)n, f) == (size_t)n);
@@ -178,14 +180,15 @@ static void test_quantized_view(const char *type_name) {
     CHECK_STATUS(pl_model_inspect(conv, (size_t)n, &info, &err), PL_OK, err);
     CHECK_STATUS(pl_model_map_weights(conv, &info, &w, &err), PL_OK, err);
     size_t D = (size_t)c.dim, H = (size_t)c.hidden_dim, KV = D / (size_t)c.n_heads * (size_t)c.n_kv_heads;
-    const struct { const pl_tensor *t; size_t at, layer_numel; } m[] = {
-        {&w.embedding, l.emb, 0}, {&w.wq, l.wq, D * D}, {&w.wk, l.wk, KV * D}, {&w.wv, l.wv, KV * D},
-        {&w.wo, l.wo, D * D}, {&w.w1, l.w1, H * D}, {&w.w2, l.w2, D * H}, {&w.w3, l.w3, H * D},
-        {&w.wcls, l.wcls, 0}};
+    const pl_tensor_class E = PL_CLASS_EMBEDDING, A = PL_CLASS_ATTENTION, F = PL_CLASS_FFN;
+    const struct { const pl_tensor *t; size_t at, layer_numel; pl_tensor_class cls; } m[] = {
+        {&w.embedding, l.emb, 0, E}, {&w.wq, l.wq, D * D, A}, {&w.wk, l.wk, KV * D, A},
+        {&w.wv, l.wv, KV * D, A}, {&w.wo, l.wo, D * D, A}, {&w.w1, l.w1, H * D, F},
+        {&w.w2, l.w2, D * H, F}, {&w.w3, l.w3, H * D, F}, {&w.wcls, l.wcls, 0, E}};
     long differing = 0, checked = 0;
     float row[64];
     for (size_t k = 0; k < sizeof m / sizeof m[0]; k++) {
-        CHECK(m[k].t->type == to.type && m[k].t->cols <= 64);
+        CHECK(m[k].t->type == to[m[k].cls].type && m[k].t->cols <= 64);
         for (int layer = 0; layer < (m[k].layer_numel ? c.n_layers : 1); layer++) {
             pl_tensor one = *m[k].t;
             one.base = pl_tensor_layer(m[k].t, layer);
@@ -201,8 +204,8 @@ static void test_quantized_view(const char *type_name) {
     differing += memcmp(view + l.rms_att, p + l.rms_att, sizeof(float) * (size_t)c.n_layers * D) != 0;
     differing += memcmp(view + l.rms_ffn, p + l.rms_ffn, sizeof(float) * (size_t)c.n_layers * D) != 0;
     differing += memcmp(view + l.rms_final, p + l.rms_final, sizeof(float) * D) != 0;
-    printf("test_trainer: %s view: %ld of %ld rows differ from the converted file's\n", type_name,
-           differing, checked);
+    printf("test_trainer: %s,%s,%s view: %ld of %ld rows differ from the converted file's\n", embedding,
+           attention, ffn, differing, checked);
     CHECK(checked > 0 && differing == 0);
     if (f) fclose(f);
     free(conv);
@@ -245,8 +248,9 @@ int main(void) {
     test_gradients(wide(0), "wide");
     test_gradients(wide(1), "wide");
     test_export_matches_engine();
-    test_quantized_view("int4:16");
-    test_quantized_view("int8:12");
+    test_quantized_view("int4:16", "int4:16", "int4:16");
+    test_quantized_view("int8:12", "int8:12", "int8:12");
+    test_quantized_view("int8:8", "fp32", "int4:16"); /* a type per class, fp32 among them */
     test_loss_goes_down();
     return pl_test_report("test_trainer");
 }

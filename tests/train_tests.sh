@@ -34,12 +34,18 @@ check "cmp -s $d/full.bin.ckpt $d/half.bin.ckpt" "and so are the optimizer state
 
 # --quantize-aware: the passes run on the matrices as convert stores them
 # (test_trainer checks that view bit for bit), so the run takes other steps
-# than a plain one; a type convert does not take is refused.
+# than a plain one; three types, one per class, name the same run when they
+# are the same type and another when they differ; a type convert does not
+# take, or other than one or three of them, is refused.
 $TRAIN --steps 100 --stop-at 60 --out $d/q60.bin 2>/dev/null
 check "$TRAIN --steps 100 --resume $d/q60.bin.ckpt --checkpoint $d/qat.ckpt --quantize-aware int4:16 --out $d/qat.bin 2>$d/qat.log" "a quantization-aware run"
-check "grep -q 'every matrix as int4 in groups of 16' $d/qat.log && ! cmp -s $d/qat.ckpt $d/full.bin.ckpt" "says so, and takes other steps than the plain run from the same checkpoint"
-$TRAIN --steps 100 --quantize-aware int3 --out $d/other.bin 2> $d/qbad.log; rc=$?
-check "[ $rc -eq 64 ] && grep -q 'expected fp32, int8' $d/qbad.log" "an unknown --quantize-aware type is a usage error (exit $rc)"
+check "grep -q 'embedding int4:16, attention int4:16, ffn int4:16' $d/qat.log && ! cmp -s $d/qat.ckpt $d/full.bin.ckpt" "says so, and takes other steps than the plain run from the same checkpoint"
+check "$TRAIN --steps 100 --resume $d/q60.bin.ckpt --checkpoint $d/qat3.ckpt --quantize-aware int4:16,int4:16,int4:16 --out $d/qat3.bin 2>/dev/null && cmp -s $d/qat3.ckpt $d/qat.ckpt" "int4:16 three times, one per class, is the same run"
+check "$TRAIN --steps 100 --resume $d/q60.bin.ckpt --checkpoint $d/qmix.ckpt --quantize-aware int8,fp32,int4:16 --out $d/qmix.bin 2>$d/qmix.log && grep -q 'embedding int8:32, attention fp32, ffn int4:16' $d/qmix.log && ! cmp -s $d/qmix.ckpt $d/qat.ckpt" "a type per class is another run"
+for bad in int3 int4,int4 int4,int4,int4,int4 int4,,int4 int4,int4,; do
+    $TRAIN --steps 100 --quantize-aware $bad --out $d/other.bin 2> $d/qbad.log; rc=$?
+    check "[ $rc -eq 64 ] && grep -q 'expected fp32, int8' $d/qbad.log" "--quantize-aware $bad is a usage error (exit $rc)"
+done
 
 # Settings that cannot work are stopped with a sentence: a loss that becomes
 # NaN (nothing written), a resume with other architecture flags than the

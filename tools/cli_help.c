@@ -64,7 +64,8 @@ static const help_entry entries[] = {
      "  run:          --seed 1 --threads (cores) --val-fraction 0.05 --eval-every 100 --val-batches 16\n"
      "                --checkpoint FILE (default MODEL.bin.ckpt) --save-every 500 --resume FILE --stop-at STEP\n"
      "  quantization: --quantize-aware int4[:32]|int8[:32]: the passes see every matrix as convert\n"
-     "                will store it, and train the fp32 weights through it (default fp32: off)\n"},
+     "                will store it, and train the fp32 weights through it (default fp32: off);\n"
+     "                EMB,ATT,FFN (e.g. int8,int8,int4): a type for each of convert's classes\n"},
     {"tokenizer",
      "picollama tokenizer IN OUT [--format indexed|tokenizer0|llama2c]\n"
      "  indexed (default): the board's form, no RAM for the vocabulary; tokenizer0: the\n"

@@ -15,9 +15,11 @@
  * a thread count), and checkpoints it resumes from bit for bit. Exports a
  * llama2.c version-0 checkpoint.
  *
- * --quantize-aware TYPE: each step's passes run on the matrices as convert
- * will store them in TYPE (tr_quantized_view, made by all threads), and the
- * update goes to the fp32 weights, so training fits the model as shipped.
+ * --quantize-aware TYPE (every matrix) or EMBEDDING,ATTENTION,FFN (a type
+ * for each of convert's tensor classes): each step's passes run on the
+ * matrices as convert will store them in those types (tr_quantized_view,
+ * made by all threads), and the update goes to the fp32 weights, so
+ * training fits the model as shipped.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
@@ -48,7 +50,8 @@ typedef struct {
     const char *corpora[PL_TRAIN_MAX_FILES], *extras[PL_TRAIN_MAX_FILES];
     int n_corpora, n_extras;
     int arch_given; /* an architecture flag was on the command line */
-    pl_convert_type quantize_aware; /* fp32 (off) or the type the passes see the matrices in */
+    pl_convert_type quantize_aware[PL_CLASS_COUNT]; /* the types the passes see each class in (all fp32: off) */
+    int quantizing;                                  /* any of them not fp32 */
 } train_opts;
 
 typedef struct {
@@ -195,6 +198,27 @@ static int usage(void) {
     return PL_EXIT_USAGE;
 }
 
+/* --quantize-aware: one type for every matrix, or three separated by commas
+ * in convert's class order (embedding, attention, ffn). 0 or -1. */
+static int parse_quantize_aware(const char *text, pl_convert_type to[PL_CLASS_COUNT]) {
+    if (!strchr(text, ',')) {
+        if (pl_convert_parse_type(text, &to[0]) != 0) return -1;
+        for (int k = 1; k < PL_CLASS_COUNT; k++) to[k] = to[0];
+        return 0;
+    }
+    for (int k = 0; k < PL_CLASS_COUNT; k++) {
+        const char *end = strchr(text, ',');
+        size_t len = end ? (size_t)(end - text) : strlen(text);
+        char one[32];
+        if ((end != NULL) != (k + 1 < PL_CLASS_COUNT) || len >= sizeof one) return -1;
+        memcpy(one, text, len);
+        one[len] = '\0';
+        if (pl_convert_parse_type(one, &to[k]) != 0) return -1;
+        text += len + 1;
+    }
+    return 0;
+}
+
 static int parse(int argc, char **argv, train_opts *o) {
     memset(o, 0, sizeof *o);
     tr_config c = {128, 352, 5, 8, 4, 0, 256, 1};
@@ -212,7 +236,7 @@ static int parse(int argc, char **argv, train_opts *o) {
     o->clip = 1.0f;
     o->val_fraction = 0.05f;
     o->seed = 1;
-    o->quantize_aware.type = PL_WTYPE_F32;
+    for (int k = 0; k < PL_CLASS_COUNT; k++) o->quantize_aware[k].type = PL_WTYPE_F32;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--unshared")) { o->c.shared_classifier = 0; o->arch_given = 1; continue; }
@@ -252,11 +276,15 @@ static int parse(int argc, char **argv, train_opts *o) {
         else if (!strcmp(a, "--checkpoint")) o->checkpoint = val, known = 1;
         else if (!strcmp(a, "--resume")) o->resume = val, known = 1;
         else if (!strcmp(a, "--quantize-aware")) {
-            if (pl_convert_parse_type(val, &o->quantize_aware) != 0) {
+            if (parse_quantize_aware(val, o->quantize_aware) != 0) {
                 fprintf(stderr, "picollama: --quantize-aware '%s': expected fp32, int8[:GROUP] or int4[:GROUP] "
-                                "(as convert takes them)\n", val);
+                                "(as convert takes them), one for every matrix or three separated by commas "
+                                "(embedding,attention,ffn)\n", val);
                 return PL_EXIT_USAGE;
             }
+            o->quantizing = 0;
+            for (int k = 0; k < PL_CLASS_COUNT; k++)
+                if (o->quantize_aware[k].type != PL_WTYPE_F32) o->quantizing = 1;
             known = 1;
         }
         for (size_t k = 0; !known && k < sizeof ints / sizeof ints[0]; k++) {
@@ -469,13 +497,19 @@ int pl_cmd_train(int argc, char **argv) {
     int max_seqs = o.batch > o.val_batches ? o.batch : o.val_batches;
     size_t *offsets = malloc(sizeof(size_t) * (size_t)max_seqs);
     float *view = NULL;
-    if (o.quantize_aware.type != PL_WTYPE_F32) {
+    if (o.quantizing) {
         if (!(view = malloc(sizeof(float) * n_params))) {
             fprintf(stderr, "picollama: out of memory for the quantized view\n");
             return 1;
         }
-        fprintf(stderr, "train: quantization-aware: the passes see every matrix as %s in groups of %d\n",
-                o.quantize_aware.type == PL_WTYPE_Q4 ? "int4" : "int8", o.quantize_aware.group_size);
+        fprintf(stderr, "train: quantization-aware: the passes see the matrices as convert stores them:");
+        for (int k = 0; k < PL_CLASS_COUNT; k++) {
+            const pl_convert_type *t = &o.quantize_aware[k];
+            static const char *const class_names[PL_CLASS_COUNT] = {"embedding", "attention", "ffn"};
+            fprintf(stderr, " %s %s", class_names[k], pl_wtype_name(t->type));
+            if (t->type != PL_WTYPE_F32) fprintf(stderr, ":%d", t->group_size);
+            fprintf(stderr, k + 1 < PL_CLASS_COUNT ? "," : "\n");
+        }
     }
     for (int i = 0; i < nt; i++) {
         ws[i].o = &o;

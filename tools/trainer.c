@@ -32,15 +32,17 @@ tr_layout tr_layout_of(const tr_config *c) {
     return l;
 }
 
-void tr_quantized_view(const tr_config *c, pl_convert_type to, const float *params, float *out,
-                       int part, int parts) {
+void tr_quantized_view(const tr_config *c, const pl_convert_type to[PL_CLASS_COUNT], const float *params,
+                       float *out, int part, int parts) {
     tr_layout l = tr_layout_of(c);
     size_t D = (size_t)c->dim, H = (size_t)c->hidden_dim, L = (size_t)c->n_layers;
     size_t KV = D / (size_t)c->n_heads * (size_t)c->n_kv_heads, V = (size_t)c->vocab_size;
-    const struct { size_t at, rows, cols; } m[] = {
-        {l.emb, V, D},      {l.wq, L * D, D},  {l.wk, L * KV, D}, {l.wv, L * KV, D}, {l.wo, L * D, D},
-        {l.w1, L * H, D},   {l.w2, L * D, H},  {l.w3, L * H, D},
-        {l.wcls, c->shared_classifier ? 0 : V, D}};
+    const struct { size_t at, rows, cols; pl_tensor_class cls; } m[] = {
+        {l.emb, V, D, PL_CLASS_EMBEDDING},      {l.wq, L * D, D, PL_CLASS_ATTENTION},
+        {l.wk, L * KV, D, PL_CLASS_ATTENTION},  {l.wv, L * KV, D, PL_CLASS_ATTENTION},
+        {l.wo, L * D, D, PL_CLASS_ATTENTION},   {l.w1, L * H, D, PL_CLASS_FFN},
+        {l.w2, L * D, H, PL_CLASS_FFN},         {l.w3, L * H, D, PL_CLASS_FFN},
+        {l.wcls, c->shared_classifier ? 0 : V, D, PL_CLASS_EMBEDDING}};
     if (part == 0) {
         memcpy(out + l.rms_att, params + l.rms_att, sizeof(float) * L * D);
         memcpy(out + l.rms_ffn, params + l.rms_ffn, sizeof(float) * L * D);
@@ -50,7 +52,7 @@ void tr_quantized_view(const tr_config *c, pl_convert_type to, const float *para
         for (size_t r = (size_t)part; r < m[k].rows; r += (size_t)parts) {
             float *row = out + m[k].at + r * m[k].cols;
             memcpy(row, params + m[k].at + r * m[k].cols, sizeof(float) * m[k].cols);
-            pl_convert_round_trip_row(row, (int)m[k].cols, to);
+            pl_convert_round_trip_row(row, (int)m[k].cols, to[m[k].cls]);
         }
 }
 

@@ -75,15 +75,17 @@ typedef struct {
 void tr_adamw_step(const tr_config *c, const tr_adamw *o, float *params,
                    const float *grads, float *m, float *v, long t);
 
-/* Quantization-aware training: out = params with every matrix (embedding,
- * attention, feed-forward, classifier) as the engine reads it after
- * `picollama convert` to `to` (pl_convert_round_trip_row on each row); the
- * norms as they are. The passes run on out, and their gradient updates
+/* Quantization-aware training: out = params with every matrix as the engine
+ * reads it after `picollama convert` with `to` as its types, one per tensor
+ * class (to[PL_CLASS_EMBEDDING] for the embedding and the classifier,
+ * PL_CLASS_ATTENTION for wq wk wv wo, PL_CLASS_FFN for w1 w2 w3;
+ * pl_convert_round_trip_row on each row, fp32 a plain copy); the norms as
+ * they are. The passes run on out, and their gradient updates
  * params (the straight-through estimate). Rows are shared among `parts`
  * callers: this one takes rows part, part + parts, ... of each matrix, and
  * the norms when part is 0. */
-void tr_quantized_view(const tr_config *c, pl_convert_type to, const float *params, float *out,
-                       int part, int parts);
+void tr_quantized_view(const tr_config *c, const pl_convert_type to[PL_CLASS_COUNT], const float *params,
+                       float *out, int part, int parts);
 
 /* Writes a llama2.c version-0 checkpoint (run.c, the engine and the original
  * PicoLlama read it). Returns 0 on success. */
