@@ -107,6 +107,14 @@ n1=$(($(docs $d/corpus.txt) + 1)); n2=$(($(docs $d/corpus2.txt) + 1))
 held=$((n1 / 10 + n2 / 10)); trained=$((n1 + n2 - held + 5))
 check "grep -q '($trained documents), [0-9]* held out ($held documents)' $d/two.log" \
     "the held-out split is each corpus's last tenth, the extra file all trains ($trained, $held: $(grep 'held out' $d/two.log))"
+# tools/held_out_text.sh writes that split as one text (runs are compared
+# on it, not on the validation file): trained on alone, it is the same
+# documents and tokens as the split above.
+sh tools/held_out_text.sh --fraction 0.1 $d/corpus.txt $d/corpus2.txt > $d/held.txt
+$P train --corpus $d/held.txt -z $d/tok.bin --dim 16 --hidden 32 --layers 1 --heads 2 --kv-heads 2 --seq-len 16 --batch 2 --steps 1 --val-fraction 0 --threads 1 --out $d/held.bin 2>$d/held.log
+held_tokens=$(sed -n 's/.*, \([0-9]*\) held out.*/\1/p' $d/two.log)
+check "[ -n '$held_tokens' ] && grep -q '^train: $held_tokens training tokens ($held documents)' $d/held.log" \
+    "held_out_text.sh writes the held-out split ($held documents, $held_tokens tokens: $(grep 'training tokens' $d/held.log))"
 
 # quantize: fp32 to int8 (version 2); the result runs and scores close to
 # the fp32 model; an int8 model is not quantized again.
