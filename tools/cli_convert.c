@@ -12,14 +12,13 @@ static void usage(void) { pl_help("convert", stderr); }
 int pl_cmd_convert(int argc, char **argv) {
     const char *in = NULL, *out = NULL, *tok_path = NULL;
     pl_convert_type types[PL_CLASS_COUNT];
-    static const char *const flags[PL_CLASS_COUNT] = {"--embedding", "--attention", "--ffn"};
     pl_convert_parse_type(PL_CONVERT_DEFAULT_EMBEDDING, &types[PL_CLASS_EMBEDDING]);
     pl_convert_parse_type(PL_CONVERT_DEFAULT_ATTENTION, &types[PL_CLASS_ATTENTION]);
     pl_convert_parse_type(PL_CONVERT_DEFAULT_FFN, &types[PL_CLASS_FFN]);
     for (int i = 1; i < argc; i++) {
         int cls = -1;
         for (int c = 0; c < PL_CLASS_COUNT; c++)
-            if (!strcmp(argv[i], flags[c])) cls = c;
+            if (!strncmp(argv[i], "--", 2) && !strcmp(argv[i] + 2, pl_convert_class_names[c])) cls = c;
         if (cls >= 0 || !strcmp(argv[i], "-z")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "picollama: flag %s needs a value\n", argv[i]);
@@ -28,8 +27,8 @@ int pl_cmd_convert(int argc, char **argv) {
             if (cls < 0) {
                 tok_path = argv[++i];
             } else if (pl_convert_parse_type(argv[++i], &types[cls]) != 0) {
-                fprintf(stderr, "picollama: %s %s: a type is fp32, int8[:G] or int4[:G]\n",
-                        flags[cls], argv[i]);
+                fprintf(stderr, "picollama: --%s %s: a type is fp32, int8[:G] or int4[:G]\n",
+                        pl_convert_class_names[cls], argv[i]);
                 return PL_EXIT_USAGE;
             }
         } else if (argv[i][0] == '-') {

@@ -505,8 +505,7 @@ int pl_cmd_train(int argc, char **argv) {
         fprintf(stderr, "train: quantization-aware: the passes see the matrices as convert stores them:");
         for (int k = 0; k < PL_CLASS_COUNT; k++) {
             const pl_convert_type *t = &o.quantize_aware[k];
-            static const char *const class_names[PL_CLASS_COUNT] = {"embedding", "attention", "ffn"};
-            fprintf(stderr, " %s %s", class_names[k], pl_wtype_name(t->type));
+            fprintf(stderr, " %s %s", pl_convert_class_names[k], pl_wtype_name(t->type));
             if (t->type != PL_WTYPE_F32) fprintf(stderr, ":%d", t->group_size);
             fprintf(stderr, k + 1 < PL_CLASS_COUNT ? "," : "\n");
         }

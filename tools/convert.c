@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+const char *const pl_convert_class_names[PL_CLASS_COUNT] = {"embedding", "attention", "ffn"};
+
 int pl_convert_parse_type(const char *text, pl_convert_type *out) {
     static const struct { const char *name; pl_wtype type; } names[] = {
         {"fp32", PL_WTYPE_F32}, {"int8", PL_WTYPE_Q8_ROWS}, {"int4", PL_WTYPE_Q4}};

@@ -23,6 +23,10 @@ typedef enum {
     PL_CLASS_COUNT
 } pl_tensor_class;
 
+/* Each class's name: "embedding", "attention", "ffn" (convert's flags are
+ * "--" and the name; train's --quantize-aware lists them in this order). */
+extern const char *const pl_convert_class_names[PL_CLASS_COUNT];
+
 /* The defaults of `picollama convert` (README: chosen from the bits-per-byte
  * table). */
 #define PL_CONVERT_DEFAULT_EMBEDDING "int8:32"

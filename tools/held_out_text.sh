@@ -7,12 +7,17 @@
 # on the validation file, which is kept for the final score
 # (docs/builtin-model.md).
 #   sh tools/held_out_text.sh [--fraction F] FILE... > held_out.txt
-fraction=0.05
-if [ "$1" = "--fraction" ]; then fraction=$2; shift 2; fi
-if [ $# -eq 0 ] || [ "$1" = "--help" ]; then
+usage() {
     echo "usage: sh tools/held_out_text.sh [--fraction F] FILE... > held_out.txt" >&2
     exit 64
+}
+fraction=0.05
+if [ "$1" = "--fraction" ]; then
+    [ $# -ge 2 ] || usage
+    fraction=$2
+    shift 2
 fi
+if [ $# -eq 0 ] || [ "$1" = "--help" ]; then usage; fi
 first=1
 for f in "$@"; do
     [ -r "$f" ] || { echo "held_out_text.sh: cannot read $f" >&2; exit 66; }
