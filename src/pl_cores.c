@@ -11,6 +11,7 @@
  * sequential stream, and both cores compute on the copy. Tensors in SRAM
  * are split in place.
  */
+#include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
 
 /* The stage: 16 KB, or a whole layer of the largest matrix if smaller. */

@@ -6,6 +6,7 @@
  * allocations it carves them (pl_open). One allocation per pool, at open,
  * through the platform's hooks; nothing afterwards.
  */
+#include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
 
 /* Validates both blobs and fills what layout needs. A NULL, empty

@@ -4,6 +4,7 @@
  * feed-forward, classifier. Reads the weights in place; writes only the
  * buffers carved at open.
  */
+#include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
 
 #include <math.h> /* sqrtf: IEEE, correctly rounded everywhere */

@@ -9,6 +9,7 @@
  * is 64-bit and every dimension is bounded first, so no hostile header can
  * overflow it on a 32-bit microcontroller.
  */
+#include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
 
 

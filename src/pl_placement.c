@@ -7,6 +7,7 @@
  * rest within its own. A model has at most 11 placeable tensors, so every
  * subset is tried (2048 sums, at open only): the best fit, not a greedy one.
  */
+#include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
 
 /* Tensors that can move: the norms, the matrices, and the classifier (with

@@ -10,6 +10,7 @@
  * only as many are popped as the walk needs: the same token, without sorting
  * the long tail, and with a 2-byte index per token instead of 8.
  */
+#include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
 
 void pl_sampler_layout(pl_sampler *s, int vocab_size, pl_arena *fast) {

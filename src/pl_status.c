@@ -1,6 +1,7 @@
 /*
  * Status names, error messages and the bump arena the pools are carved from.
  */
+#include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
 
 #include <stdio.h>

@@ -23,6 +23,7 @@
  * record walk, the sorted order pair by pair), so a hostile file cannot
  * send a lookup out of bounds.
  */
+#include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
 
 /* ---- scanning and validation ------------------------------------------- */

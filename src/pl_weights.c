@@ -4,6 +4,7 @@
  * The forward pass goes through pl_linear() and the table, and never asks
  * which type a tensor has.
  */
+#include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
 
 /* ---- fp32 ------------------------------------------------------------------ */

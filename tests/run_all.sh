@@ -13,6 +13,8 @@ run() {
 }
 run make --no-print-directory test-unit
 run make --no-print-directory test-sanitize
+# no engine source compiles to a fused multiply-add under any user's flags
+run sh tests/strict_float_check.sh
 # libFuzzer on hostile models, tokenizers and prompts, briefly (make fuzz
 # runs longer).
 if command -v clang >/dev/null && echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \

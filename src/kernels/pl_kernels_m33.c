@@ -20,6 +20,7 @@
  * the edges. The attention loops for head sizes 8 and 16 load a key or a
  * value with one VLDM (see below).
  */
+#include "../pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_kernels.h"
 
 #if defined(PLK_HAVE_DSP)

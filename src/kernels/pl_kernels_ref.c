@@ -5,6 +5,7 @@
  * Speed comes from doing more independent work per loaded value, never from
  * reordering a sum.
  */
+#include "../pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_kernels.h"
 #include "pl_expf_fast.h"
 

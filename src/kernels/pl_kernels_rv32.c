@@ -11,6 +11,7 @@
  * is four software float operations, so they run inline on bit patterns
  * (pl_softfloat.h, IEEE-exact) instead of as four library calls.
  */
+#include "../pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_kernels.h"
 
 #if defined(PLK_HAVE_RV32)

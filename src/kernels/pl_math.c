@@ -18,6 +18,7 @@
  * every float input with the C library's long double functions.
  */
 #define PL_MATH_IMPLEMENTATION
+#include "../pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_kernels.h"
 #include "pl_expf_fast.h"
 

@@ -13,6 +13,7 @@
  * PL_HOT: in SRAM on the board, like the kernels that call them.
  * Everywhere else (an FPU, or the host) this file is empty.
  */
+#include "../pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_softfloat.h"
 #include "../pl_port.h"
 
