@@ -24,9 +24,9 @@ HDRS    := $(wildcard src/*.h src/kernels/*.h tools/*.h tests/*.h)
 
 ENGINE_OBJ := $(SRC:src/%.c=$(BUILD)/obj/src/%.o)
 TOOL_OBJ   := $(TOOLS:tools/%.c=$(BUILD)/obj/tools/%.o)
-HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o
+HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o $(BUILD)/obj/tools/cli_args.o
 FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o $(BUILD)/obj/tools/quantize.o $(BUILD)/obj/tools/convert.o \
-               $(BUILD)/obj/tools/tokenizer_writer.o
+               $(BUILD)/obj/tools/tokenizer_writer.o $(BUILD)/obj/tools/output_file.o
 
 .PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 rv32 bench-rv32 arduino models clean check-math check-softfloat quality readme shapes
 all: $(BUILD)/picollama
@@ -76,7 +76,7 @@ $(BUILD)/tests/test_trainer: $(BUILD)/obj/tests/test_trainer.o $(BUILD)/obj/tool
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-BPE_OBJ := $(addprefix $(BUILD)/obj/tools/,cli_train_tokenizer.o corpus.o tool_tokenizer.o cli_args.o)
+BPE_OBJ := $(addprefix $(BUILD)/obj/tools/,cli_train_tokenizer.o corpus.o tool_tokenizer.o)
 $(BUILD)/tests/test_bpe: $(BUILD)/obj/tests/test_bpe.o $(BPE_OBJ) $(ENGINE_OBJ) $(FIXTURE_OBJ) $(HOST_OBJ)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@

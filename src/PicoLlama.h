@@ -20,11 +20,15 @@
  * weights, once, at setModel, where they read fastest, by pl_auto_place's
  * rule (picollama.h): into SRAM the tensors read most per token that fit
  * beside the engine's buffers, the rest into PSRAM (36.6 MB/s against
- * flash's 24.8), then the KV cache into SRAM if it still fits. SRAM is
- * budgeted at the board's 520 KB less PL_BOARD_SRAM_RESERVE (96 KB for the
- * core, USB, stacks and the sketch), and never more than the heap has free
- * less PICOLLAMA_SRAM_KEEP; PSRAM at 8 MB at most. setModel refuses a model
- * that needs more. copyMs() tells what the copy took.
+ * flash's 24.8), then the KV cache into SRAM if it still fits. The SRAM it
+ * fills is what the sketch really left: the heap free at setModel
+ * (rp2040.getFreeHeap(), after the core, USB, the sketch's globals such as
+ * espeak-ng's 120 KB in SpeakMeAStory) less PICOLLAMA_SRAM_KEEP for the
+ * sketch's later allocations; sramRoom() says what it was. PSRAM: the
+ * PSRAM heap free, 8 MB at most. setModel refuses a model that needs more.
+ * (On a PC, `picollama inspect --place auto` cannot measure a sketch and
+ * assumes PL_BOARD_SRAM_RESERVE, pl_port.h.) copyMs() tells what the copy
+ * took.
  */
 #ifndef PICOLLAMA_CLASS_H
 #define PICOLLAMA_CLASS_H
@@ -80,7 +84,7 @@ public:
     };
 
     PicoLlama() : engine_(0), cb_(0), stopRequested_(false), seedSet_(false), seed_(0),
-                  maxPrompt_(0), placement_(PlaceAuto), copyMs_(0.0f), bothCores_(false) {
+                  maxPrompt_(0), placement_(PlaceAuto), copyMs_(0.0f), sramRoom_(0), bothCores_(false) {
         sampling_ = pl_default_sampling();
         sampling_.steps = 0; /* the model's whole context, unless set */
         clearError();
@@ -104,8 +108,7 @@ public:
         size_t sramFree = picollama_arduino_sram_free(), psramFree = picollama_arduino_psram_free();
         size_t sramRoom = sramFree > PICOLLAMA_SRAM_KEEP ? sramFree - PICOLLAMA_SRAM_KEEP : 0;
         size_t psramRoom = psramFree < PL_BOARD_PSRAM_BYTES ? psramFree : PL_BOARD_PSRAM_BYTES;
-        if (sramRoom > PL_BOARD_SRAM_BYTES - PL_BOARD_SRAM_RESERVE)
-            sramRoom = PL_BOARD_SRAM_BYTES - PL_BOARD_SRAM_RESERVE;
+        sramRoom_ = sramRoom;
         pl_platform platform = picollama_arduino_platform();
         pl_options options;
         memset(&options, 0, sizeof options);
@@ -186,6 +189,9 @@ public:
     void useBothCores(bool on) { bothCores_ = on; }
     /* Milliseconds setModel spent copying weights. */
     float copyMs() const { return copyMs_; }
+    /* The SRAM the placement rule had at the last setModel: the heap then
+     * free, less PICOLLAMA_SRAM_KEEP. */
+    size_t sramRoom() const { return sramRoom_; }
     /* Longest prompt in bytes (default 1024); takes effect at setModel. */
     void setMaxPromptLength(size_t bytes) { maxPrompt_ = bytes; }
 
@@ -273,6 +279,7 @@ private:
     size_t maxPrompt_;
     Placement placement_;
     float copyMs_;
+    size_t sramRoom_;
     bool bothCores_;
     pl_sampling sampling_;
     pl_error err_;

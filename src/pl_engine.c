@@ -299,13 +299,11 @@ pl_status pl_generate(pl_engine *e, const char *prompt,
     steps = sampling->steps;
     if (steps == 0 || steps > e->positions) steps = e->positions;
 
+    /* A prompt of more tokens than the steps (or the context) is cut where
+     * the story ends, as run.c cuts it: its first `steps` positions are
+     * forced and printed, nothing is sampled. */
     status = pl_tokenizer_encode(&e->tokenizer, prompt ? prompt : "", 1, &n_prompt, err);
     if (status != PL_OK) return status;
-    if (n_prompt > e->positions)
-        return pl_fail(err, PL_ERR_PROMPT_TOO_LONG,
-                       "prompt is %d tokens; the %s is %d", n_prompt,
-                       e->positions < e->info.seq_len ? "KV cache's room" : "model's context",
-                       e->positions);
     prompt_tokens = e->tokenizer.scratch_tokens;
     st->prompt_tokens = n_prompt;
 

@@ -107,7 +107,18 @@ tsize=$(wc -c < "$d/tok.bin")
 head -c $((tsize - 3)) "$d/tok.bin" > "$d/tok_trunc.bin"
 expect_exit 9 "truncated tokenizer" $P "$d/m0.bin" -z "$d/tok_trunc.bin"
 expect_exit 10 "tokenizer smaller than the vocabulary" $P "$d/big_vocab.bin" -z "$d/tok.bin"
-expect_exit 11 "prompt longer than the context" $P "$d/short.bin" -z "$d/tok.bin" -i "a b c d e f g h i j"
+# A prompt longer than the context, or than -n: run.c prints its first
+# positions (the prompt's own pieces, nothing sampled) and exits 0.
+for n in 0 3; do
+    expect_exit 0 "prompt longer than -n $n" $P "$d/short.bin" -z "$d/tok.bin" -n $n -i "a b c d e f g h i j"
+    text=$(cat "$d/out")
+    case "a b c d e f g h i j" in
+        "$text"*) if [ -n "$text" ]; then ok; else bad "prompt longer than -n $n: nothing printed"; fi ;;
+        *) bad "prompt longer than -n $n: printed '$text', not the prompt's start" ;;
+    esac
+done
+[ "$($P "$d/short.bin" -z "$d/tok.bin" -n 3 -i "a b c d e f g h i j" | wc -c)" -lt \
+  "$($P "$d/short.bin" -z "$d/tok.bin" -n 0 -i "a b c d e f g h i j" | wc -c)" ] && ok || bad "-n 3 prints fewer positions than the context's"
 
 # The committed header of the built-in model is models/stories.bin and its
 # tokenizer converted as the Makefile ships them, byte for byte.
@@ -166,8 +177,8 @@ if grep -q "out of range" "$d/err"; then ok; else bad "a seed out of range says 
 expect_exit 64 "header --name 9bad" $P header "$d/tok.bin" "$d/x.h" --name 9bad
 if grep -q "not a C identifier" "$d/err"; then ok; else bad "header --name 9bad says why"; fi
 : > "$d/empty.txt"
-expect_exit 64 "eval of an empty text" $P eval "$d/m0.bin" -z "$d/tok.bin" "$d/empty.txt"
-if grep -q "no text to score" "$d/err"; then ok; else bad "eval of an empty text says so"; fi
+expect_exit 65 "eval of an empty text" $P eval "$d/m0.bin" -z "$d/tok.bin" "$d/empty.txt"
+if grep -q "has no text" "$d/err"; then ok; else bad "eval of an empty text says so"; fi
 
 # convert: PicoLlama files, their tokenizer inside
 expect_exit 0 "convert --help" $P convert --help

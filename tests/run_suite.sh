@@ -10,6 +10,7 @@ done
 BUILD=$BUILD sh tests/cli_tests.sh || status=1
 BUILD=$BUILD sh tests/golden_tests.sh || status=1
 BUILD=$BUILD sh tests/train_tests.sh || status=1
+BUILD=$BUILD sh tests/file_safety_tests.sh || status=1
 BUILD=$BUILD sh tests/arduino_tests.sh || status=1
 sh tests/library_check.sh || status=1
 exit $status

@@ -269,7 +269,8 @@ static void test_generation(void) {
     CHECK_STATUS(pl_generate(e, "", NULL, collect, &a, NULL, &err), PL_ERR_ARGUMENT, err);
 
     /* A prompt of more tokens than the context (32): 40 spaced letters are
-     * 41 tokens or more after the merges. */
+     * 41 tokens or more after the merges. As run.c: the first 32 positions
+     * are the prompt's, printed; nothing is sampled; no error. */
     char prompt[200];
     int n = 0;
     for (int i = 0; i < 40; i++) {
@@ -277,10 +278,23 @@ static void test_generation(void) {
         prompt[n++] = ' ';
     }
     prompt[n] = '\0';
-    int ends_before = a.ends;
-    CHECK_STATUS(pl_generate(e, prompt, &s, collect, &a, NULL, &err), PL_ERR_PROMPT_TOO_LONG, err);
-    CHECK(strstr(err.message, "context") != NULL);
-    CHECK_EQ_INT(a.ends, ends_before); /* an error tells no story */
+    collector cut;
+    pl_stats cut_stats;
+    memset(&cut, 0, sizeof cut);
+    CHECK_STATUS(pl_generate(e, prompt, &s, collect, &cut, &cut_stats, &err), PL_OK, err);
+    CHECK_EQ_INT(cut_stats.positions, 32);
+    CHECK_EQ_INT(cut_stats.prompt_tokens > 32, 1);
+    CHECK_EQ_INT(cut_stats.generated_tokens, 0);
+    CHECK(cut.len > 0 && cut.len < (size_t)n && strncmp(cut.text, prompt, cut.len) == 0);
+    /* -n below the prompt: its first 5 positions print its next 5 pieces */
+    s.steps = 5;
+    memset(&cut, 0, sizeof cut);
+    CHECK_STATUS(pl_generate(e, prompt, &s, collect, &cut, &cut_stats, &err), PL_OK, err);
+    CHECK_EQ_INT(cut_stats.positions, 5);
+    CHECK_EQ_INT(cut_stats.generated_tokens, 0);
+    CHECK_EQ_INT(cut.pieces, 5);
+    CHECK(strncmp(cut.text, prompt, cut.len) == 0);
+    s = pl_default_sampling();
     /* And more bytes than the engine reserved (1024 by default). */
     char *huge = malloc(2000);
     memset(huge, 'a', 1999);
@@ -470,9 +484,12 @@ static void test_kv_positions(void) {
         sm.temperature = 0.0f;
         CHECK_STATUS(pl_generate(e, "", &sm, collect, &col, &st, &err), PL_OK, err);
         CHECK(st.positions <= 10);
+        /* a prompt longer than the cache's 10 positions: cut there, as run.c */
         CHECK_STATUS(pl_generate(e, "Lily saw a big dog and a cat and the sun and", &sm, collect, &col,
                                  &st, &err),
-                     PL_ERR_PROMPT_TOO_LONG, err);
+                     PL_OK, err);
+        CHECK_EQ_INT(st.positions, 10);
+        CHECK_EQ_INT(st.generated_tokens, 0);
     }
     pl_close(full);
     pl_close(e);

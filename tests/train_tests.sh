@@ -58,7 +58,10 @@ $TRAIN --steps 100 --resume $d/none.ckpt --out $d/other.bin 2> $d/none.log; rc=$
 check "[ $rc -eq 66 ] && grep -q 'cannot open checkpoint' $d/none.log" "a missing checkpoint says so (exit $rc)"
 check "grep -q 'resuming .* at step 60' $d/resume.log && grep -q 'saved step 100' $d/resume.log" "a resumed run says where it starts and logs its saves"
 # Ctrl-C: the step ends, a checkpoint is saved and named, exit 130.
-$TRAIN --steps 1000000 --out $d/int.bin 2> $d/int.log &
+# (the log is created before the job starts, so the wait never greps a file
+# that is not there yet)
+: > $d/int.log
+$TRAIN --steps 1000000 --out $d/int.bin 2>> $d/int.log &
 pid=$!
 i=0
 while [ $i -lt 100 ] && ! grep -q '^step 1/' $d/int.log; do sleep 0.1; i=$((i + 1)); done
@@ -168,9 +171,23 @@ $P $d/m.bin -z $d/cut.tok -n 5 >/dev/null 2>&1; check "test $? -eq 9" "an index 
 
 # header: the bytes, as little-endian words, with the exact length.
 check "$P header $d/tok.bin $d/tok.h --name my_tok" "header runs"
-check "grep -q 'static const size_t my_tok_len = $(wc -c < $d/tok.bin);' $d/tok.h" "header records the length"
-check "grep -q 'static const uint32_t my_tok\\[' $d/tok.h" "header declares a 4-byte aligned array"
+check "grep -q 'const size_t my_tok_len = $(wc -c < $d/tok.bin);' $d/tok.h" "header records the length"
+check "grep -q 'const uint32_t my_tok\\[' $d/tok.h" "header declares a 4-byte aligned array"
 check "! $P header $d/tok.bin $d/tok.h --name 9bad 2>/dev/null" "header refuses a name that is not a C identifier"
+# Included from two files, the array is one definition, one copy (it was
+# `static`: a sketch of two files carried the model twice): C (a weak
+# definition), C++17 (an inline variable, the IDE's C++) and C++11.
+printf '#include "tok.h"\nconst void *first_use(void) { return my_tok; }\n' > $d/one.c
+printf '#include "tok.h"\nconst void *first_use(void);\nint main(void) { return first_use() == (const void *)my_tok && my_tok_len > 0 ? 0 : 1; }\n' > $d/two.c
+for build in "${CC:-cc} -std=c99 -x c" "${CXX:-c++} -std=gnu++17 -x c++" "${CXX:-c++} -std=c++11 -x c++"; do
+    # shellcheck disable=SC2086
+    if $build -Wall -Wextra -Werror -I$d $d/one.c $d/two.c -o $d/two_files 2> $d/two.err && $d/two_files; then
+        n=$(nm $d/two_files | grep -c ' my_tok$')
+        check "[ $n -eq 1 ]" "the model header included from two files ($build): $n copies of the array"
+    else
+        bad "the model header included from two files ($build): one array for both"; head -3 $d/two.err
+    fi
+done
 
 # eval's figure for stories260K (the reference: 0.988 bits per byte, 1.402
 # nats over 387,192 tokens, 792,700 bytes). Slow under the sanitizers.

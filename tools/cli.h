@@ -12,6 +12,7 @@
 
 /* Exit statuses besides the engine's pl_status values (1..14). */
 #define PL_EXIT_USAGE 64   /* bad flag or value (sysexits' EX_USAGE) */
+#define PL_EXIT_DATAERR 65 /* a text or checkpoint whose contents are wrong (EX_DATAERR) */
 #define PL_EXIT_NOINPUT 66 /* a file that cannot be opened (EX_NOINPUT) */
 #define PL_EXIT_IOERR 74   /* an output that cannot be written (EX_IOERR) */
 
@@ -27,6 +28,7 @@ typedef struct {
     uint64_t seed; /* 0: from the clock, as run.c */
     const char *place; /* --place: flash, psram, sram, auto */
     const char *kv;    /* --kv: psram, sram */
+    int kv_given;      /* --kv was on the command line */
     int cores;         /* --cores: 1 or 2 */
 } pl_run_args;
 
@@ -37,8 +39,9 @@ int pl_placement_from_name(const char *name, pl_placement *out);
 
 /* Parses `MODEL [-t f] [-p f] [-s n] [-n n] [-i s] [-z path] [-m generate]
  * [-y s]` from argv[first]. Returns 0, or an exit status after printing why
- * to stderr. */
-int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a);
+ * to stderr, and for a missing model or an unknown flag the command's usage
+ * (command_usage; NULL: the story command's). */
+int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a, void (*command_usage)(void));
 
 /* Every command's numbers, strictly: the whole text a number in range
  * (min_open: more than min), else a sentence naming the flag and its range,

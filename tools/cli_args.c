@@ -85,13 +85,15 @@ int pl_arg_float(const char *flag, const char *text, double min, double max, int
     return 0;
 }
 
-int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
+int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a, void (*command_usage)(void)) {
     long v;
     int rc;
+    void (*usage_of)(void) = command_usage ? command_usage : usage;
     a->model_path = NULL;
     a->tokenizer_path = NULL; /* the model's own, else run.c's tokenizer.bin */
     a->place = "flash";
     a->kv = "psram";
+    a->kv_given = 0;
     a->cores = 1;
     a->prompt = NULL;
     a->mode = "generate";
@@ -101,7 +103,7 @@ int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
     a->steps = 256;
     a->seed = 0;
     if (first >= argc || argv[first][0] == '-') {
-        usage();
+        usage_of();
         return PL_EXIT_USAGE;
     }
     a->model_path = argv[first];
@@ -129,17 +131,17 @@ int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a) {
                 return bad_value(flag, val, place ? "one of flash, psram, sram, auto"
                                                   : "one of psram, sram");
             if (place) a->place = val;
-            else a->kv = val;
+            else a->kv = val, a->kv_given = 1;
             continue;
         }
         if (flag[0] != '-' || strlen(flag) != 2) {
             fprintf(stderr, "picollama: unknown argument '%s'\n", flag);
-            usage();
+            usage_of();
             return PL_EXIT_USAGE;
         }
         if (!strchr("tpsnizmy", flag[1])) {
             fprintf(stderr, "picollama: unknown flag '%s'\n", flag);
-            usage();
+            usage_of();
             return PL_EXIT_USAGE;
         }
         if (i + 1 >= argc) {
@@ -217,6 +219,17 @@ int pl_story_options(const pl_run_args *a, const pl_story_blobs *b, pl_room room
         if (pl_auto_place(b->model, b->model_size, b->tokenizer, b->tokenizer_size, room.fast,
                           room.large, options, &err) != PL_OK)
             return pl_report(&err);
+        /* the rule places the KV cache last, in SRAM when it fits beside the
+         * weights it put there: --kv psram is always honoured, --kv sram
+         * only where the rule found room */
+        if (a->kv_given && !strcmp(a->kv, "psram")) {
+            options->kv_cache_fast = 0;
+        } else if (a->kv_given && !options->kv_cache_fast) {
+            fprintf(stderr, "picollama: --kv sram: with --place auto the KV cache for %d positions does not fit "
+                            "in SRAM beside the weights the rule puts there; use --place flash or psram "
+                            "with --kv sram, or leave --kv to the rule\n", a->steps);
+            return PL_EXIT_USAGE;
+        }
         break;
     }
     return 0;

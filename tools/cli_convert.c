@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "convert.h"
 #include "host_platform.h"
+#include "output_file.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -44,46 +45,48 @@ int pl_cmd_convert(int argc, char **argv) {
             return PL_EXIT_USAGE;
         }
     }
+    int rc0;
     if (!in || !out) {
         usage();
         return PL_EXIT_USAGE;
     }
+    /* before anything is read: an output that is an input is refused */
+    const char *inputs[] = {in, tok_path};
+    if ((rc0 = pl_output_check(out, inputs, 2))) return rc0;
     pl_host_file model, tok;
     const void *mdata, *tdata;
     size_t msize, tsize;
     int rc = pl_open_model_files(in, tok_path, &model, &tok, &mdata, &msize, &tdata, &tsize);
     if (rc) return rc;
-    FILE *f = fopen(out, "w+b");
+    pl_output o;
     pl_error err;
-    if (!f) {
-        fprintf(stderr, "picollama: cannot write %s\n", out);
-        rc = PL_EXIT_NOINPUT;
-    } else if (pl_convert_model(f, mdata, msize, tdata, tsize, types, &err) != PL_OK) {
+    if ((rc = pl_output_open(&o, out, inputs, 2)) == 0 &&
+        pl_convert_model(o.f, mdata, msize, tdata, tsize, types, &err) != PL_OK)
         rc = pl_report(&err);
-    }
-    if (f && fclose(f) != 0 && rc == 0) {
+    if (rc == 0 && fflush(o.f) != 0) {
         fprintf(stderr, "picollama: cannot write %s\n", out);
-        rc = PL_EXIT_NOINPUT;
+        rc = PL_EXIT_IOERR;
     }
     pl_host_file_close(&tok);
     pl_host_file_close(&model);
+    /* The engine reads back what was written before it takes the
+     * destination's place. */
+    pl_host_file check = {NULL, 0, 0};
+    pl_model_info info;
+    if (rc == 0 && (rc = pl_open_input(&check, "the converted model", o.tmp ? o.tmp : out)) == 0 &&
+        (pl_plan_memory(check.data, check.size, NULL, 0, NULL, &(pl_memory_plan){0}, &err) != PL_OK ||
+         pl_model_inspect(check.data, check.size, &info, &err) != PL_OK))
+        rc = pl_report(&err);
+    size_t written = check.size;
+    pl_host_file_close(&check);
     if (rc) {
-        if (f) remove(out);
+        pl_output_discard(&o);
         return rc;
     }
-    /* The engine reads back what was written before it is reported. */
-    pl_host_file check;
-    pl_model_info info;
-    if ((rc = pl_open_input(&check, "model", out))) return rc;
-    if (pl_plan_memory(check.data, check.size, NULL, 0, NULL, &(pl_memory_plan){0}, &err) != PL_OK ||
-        pl_model_inspect(check.data, check.size, &info, &err) != PL_OK) {
-        rc = pl_report(&err);
-    } else {
-        fprintf(stderr, "convert: %s -> %s: %lu bytes (embedding %s, attention %s, ffn %s; tokenizer inside, %lu bytes); %llu weight bytes read per token\n",
-                in, out, (unsigned long)check.size, pl_wtype_name(info.tensors[PL_TENSOR_EMBEDDING].type),
-                pl_wtype_name(info.tensors[PL_TENSOR_WQ].type), pl_wtype_name(info.tensors[PL_TENSOR_W1].type),
-                (unsigned long)info.tokenizer_size, (unsigned long long)pl_model_bytes_per_token(&info));
-    }
-    pl_host_file_close(&check);
-    return rc;
+    if ((rc = pl_output_commit(&o))) return rc;
+    fprintf(stderr, "convert: %s -> %s: %lu bytes (embedding %s, attention %s, ffn %s; tokenizer inside, %lu bytes); %llu weight bytes read per token\n",
+            in, out, (unsigned long)written, pl_wtype_name(info.tensors[PL_TENSOR_EMBEDDING].type),
+            pl_wtype_name(info.tensors[PL_TENSOR_WQ].type), pl_wtype_name(info.tensors[PL_TENSOR_W1].type),
+            (unsigned long)info.tokenizer_size, (unsigned long long)pl_model_bytes_per_token(&info));
+    return 0;
 }

@@ -243,7 +243,7 @@ int pl_cmd_eval(int argc, char **argv) {
     }
     if (rc == 0 && (predicted == 0 || corpus.total_bytes == 0)) {
         fprintf(stderr, "picollama: eval: %s holds no text to score\n", text_path);
-        rc = PL_EXIT_USAGE;
+        rc = PL_EXIT_DATAERR;
     }
     if (rc == 0) {
         double per_token = predicted ? nats / (double)predicted : 0.0;

@@ -12,6 +12,7 @@
  */
 #include "cli.h"
 #include "host_platform.h"
+#include "output_file.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -99,6 +100,8 @@ static void *generate_stories(void *arg) {
     return NULL;
 }
 
+static void generate_usage(void) { pl_help("generate", stderr); }
+
 int pl_cmd_generate(int argc, char **argv) {
     long stories = 0, threads = 0;
     const char *out_path = NULL;
@@ -131,7 +134,7 @@ int pl_cmd_generate(int argc, char **argv) {
     }
     pl_run_args a;
     rc = n_rest < 2 || rest[1][0] == '-' ? (pl_help("generate", stderr), PL_EXIT_USAGE)
-                                         : pl_parse_run_args(n_rest, rest, 1, &a);
+                                         : pl_parse_run_args(n_rest, rest, 1, &a, generate_usage);
     free(rest);
     if (rc) return rc;
     if (!stories || !out_path) {
@@ -141,13 +144,15 @@ int pl_cmd_generate(int argc, char **argv) {
     }
     if (a.seed == 0) a.seed = 1; /* repeatable by default: a corpus is made again from its command */
 
+    const char *inputs[] = {a.model_path, a.tokenizer_path};
+    if ((rc = pl_output_check(out_path, inputs, 2))) return rc;
     pl_host_file model = {NULL, 0, 0}, tok = {NULL, 0, 0};
     pl_story_blobs blobs;
     if ((rc = pl_open_model_files(a.model_path, a.tokenizer_path, &model, &tok, &blobs.model,
                                   &blobs.model_size, &blobs.tokenizer, &blobs.tokenizer_size)))
         return rc;
     pl_options options;
-    FILE *f = NULL;
+    pl_output output = {NULL, NULL, NULL, NULL};
     generate_share share[64];
     pthread_t th[64];
     int started[64];
@@ -155,11 +160,7 @@ int pl_cmd_generate(int argc, char **argv) {
     memset(share, 0, sizeof share);
     memset(started, 0, sizeof started);
     if ((rc = pl_story_options(&a, &blobs, PL_BOARD_ROOM, &options))) goto done;
-    if (!(f = fopen(out_path, "wb"))) {
-        fprintf(stderr, "picollama: cannot write %s\n", out_path);
-        rc = PL_EXIT_IOERR;
-        goto done;
-    }
+    if ((rc = pl_output_open(&output, out_path, inputs, 2))) goto done;
     long n_threads = threads ? threads : sysconf(_SC_NPROCESSORS_ONLN);
     if (n_threads < 1) n_threads = 1;
     if (n_threads > 64) n_threads = 64;
@@ -195,16 +196,19 @@ int pl_cmd_generate(int argc, char **argv) {
     for (long t = 0; t < n_threads; t++) {
         if (started[t]) pthread_join(th[t], NULL);
         if (share[t].failed && !rc) rc = pl_report(&share[t].err);
-        if (!rc && share[t].out.len && fwrite(share[t].out.text, 1, share[t].out.len, f) != share[t].out.len)
+        if (!rc && share[t].out.len &&
+            fwrite(share[t].out.text, 1, share[t].out.len, output.f) != share[t].out.len) {
+            fprintf(stderr, "picollama: cannot write %s\n", out_path);
             rc = PL_EXIT_IOERR;
+        }
         bytes += share[t].out.len;
     }
-    if (fclose(f) != 0 && !rc) rc = PL_EXIT_IOERR;
-    if (rc == PL_EXIT_IOERR) fprintf(stderr, "picollama: cannot write %s\n", out_path);
+    if (!rc) rc = pl_output_commit(&output);
     if (!rc)
         fprintf(stderr, "generate: %ld stories, %zu bytes, seeds %llu to %llu, in %s\n", stories, bytes,
                 (unsigned long long)a.seed, (unsigned long long)(a.seed + (uint64_t)stories - 1), out_path);
 done:
+    pl_output_discard(&output); /* nothing left after a commit */
     for (long t = 0; t < 64; t++) free(share[t].out.text);
     pl_host_file_close(&tok);
     pl_host_file_close(&model);

@@ -6,17 +6,38 @@
  */
 #include "cli.h"
 #include "host_platform.h"
+#include "output_file.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static int valid_identifier(const char *s) {
-    if (!s || !*s || (*s >= '0' && *s <= '9')) return 0;
+/* C23's and C++23's keywords (and C's underscore ones): a header whose
+ * array is named one of them would not compile. */
+static const char *const keywords[] = {
+    "alignas", "alignof", "and", "and_eq", "asm", "auto", "bitand", "bitor", "bool", "break", "case",
+    "catch", "char", "char8_t", "char16_t", "char32_t", "class", "co_await", "co_return", "co_yield",
+    "compl", "concept", "const", "const_cast", "consteval", "constexpr", "constinit", "continue",
+    "decltype", "default", "delete", "do", "double", "dynamic_cast", "else", "enum", "explicit",
+    "export", "extern", "false", "float", "for", "friend", "goto", "if", "inline", "int", "long",
+    "mutable", "namespace", "new", "noexcept", "not", "not_eq", "nullptr", "operator", "or", "or_eq",
+    "private", "protected", "public", "register", "reinterpret_cast", "requires", "restrict",
+    "return", "short", "signed", "sizeof", "static", "static_assert", "static_cast", "struct",
+    "switch", "template", "this", "thread_local", "throw", "true", "try", "typedef", "typeid",
+    "typename", "typeof", "typeof_unqual", "union", "unsigned", "using", "virtual", "void",
+    "volatile", "wchar_t", "while", "xor", "xor_eq"};
+
+/* NULL for a name the header may use, else why not. */
+static const char *bad_identifier(const char *name) {
+    const char *s = name;
+    if (!*s || (*s >= '0' && *s <= '9')) return "not a C identifier (letters, digits and _, not starting with a digit)";
     for (; *s; s++)
         if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
               (*s >= '0' && *s <= '9') || *s == '_'))
-            return 0;
-    return 1;
+            return "not a C identifier (letters, digits and _, not starting with a digit)";
+    if (name[0] == '_') return "names starting with _ are reserved for the compiler";
+    for (size_t k = 0; k < sizeof keywords / sizeof keywords[0]; k++)
+        if (!strcmp(name, keywords[k])) return "a C or C++ keyword";
+    return NULL;
 }
 
 int pl_cmd_header(int argc, char **argv) {
@@ -37,23 +58,25 @@ int pl_cmd_header(int argc, char **argv) {
             return PL_EXIT_USAGE;
         }
     }
-    if (in && out && name && !valid_identifier(name)) {
-        fprintf(stderr, "picollama: --name %s: not a C identifier (letters, digits and _, not starting with a digit)\n", name);
+    if (in && out && name && bad_identifier(name)) {
+        fprintf(stderr, "picollama: --name %s: %s\n", name, bad_identifier(name));
         return PL_EXIT_USAGE;
     }
-    if (!in || !out || !valid_identifier(name)) {
+    if (!in || !out || !name) {
         fprintf(stderr, "usage: picollama header FILE OUT.h --name C_IDENTIFIER\n");
         return PL_EXIT_USAGE;
     }
-    pl_host_file f;
-    int rc = pl_open_input(&f, "file", in);
+    const char *inputs[] = {in};
+    int rc = pl_output_check(out, inputs, 1);
     if (rc) return rc;
-    FILE *o = fopen(out, "w");
-    if (!o) {
-        fprintf(stderr, "picollama: cannot write %s\n", out);
+    pl_host_file f;
+    if ((rc = pl_open_input(&f, "file", in))) return rc;
+    pl_output output;
+    if ((rc = pl_output_open(&output, out, inputs, 1))) {
         pl_host_file_close(&f);
-        return PL_EXIT_NOINPUT;
+        return rc;
     }
+    FILE *o = output.f;
     const unsigned char *b = (const unsigned char *)f.data;
     const char *base = strrchr(in, '/');
     size_t words = (f.size + 3) / 4;
@@ -63,8 +86,18 @@ int pl_cmd_header(int argc, char **argv) {
             (unsigned long)f.size);
     fprintf(o, "#pragma once\n#include <stddef.h>\n#include <stdint.h>\n\n");
     fprintf(o, "/* The file's bytes as little-endian 32-bit words: 4-byte aligned, so the\n"
-               " * engine reads every tensor in place. Pass %s and %s_len. */\n", name, name);
-    fprintf(o, "static const uint32_t %s[%lu] = {\n", name, (unsigned long)(words ? words : 1));
+               " * engine reads every tensor in place. Pass %s and %s_len.\n"
+               " * One copy however many files include this: a C++17 inline variable\n"
+               " * (the Arduino IDE's C++), elsewhere a weak definition the linker keeps\n"
+               " * once. */\n", name, name);
+    fprintf(o, "#if defined(__cplusplus) && __cplusplus >= 201703L\n"
+               "#define PL_MODEL_ONE_DEFINITION inline\n"
+               "#elif defined(__cplusplus)\n"
+               "#define PL_MODEL_ONE_DEFINITION extern __attribute__((weak))\n"
+               "#else\n"
+               "#define PL_MODEL_ONE_DEFINITION __attribute__((weak))\n"
+               "#endif\n");
+    fprintf(o, "PL_MODEL_ONE_DEFINITION const uint32_t %s[%lu] = {\n", name, (unsigned long)(words ? words : 1));
     for (size_t w = 0; w < words; w++) {
         uint32_t v = 0;
         for (size_t k = 0; k < 4 && w * 4 + k < f.size; k++) v |= (uint32_t)b[w * 4 + k] << (8 * k);
@@ -72,13 +105,9 @@ int pl_cmd_header(int argc, char **argv) {
                 w + 1 == words ? "\n" : (w % 8 == 7 ? ",\n" : ","));
     }
     if (words == 0) fprintf(o, "  0\n");
-    fprintf(o, "};\nstatic const size_t %s_len = %lu;\n", name, (unsigned long)f.size);
-    if (ferror(o) | fclose(o)) { /* both: the close also flushes */
-        fprintf(stderr, "picollama: cannot write %s\n", out);
-        rc = PL_EXIT_IOERR;
-    } else {
-        rc = 0;
-    }
+    fprintf(o, "};\nPL_MODEL_ONE_DEFINITION const size_t %s_len = %lu;\n#undef PL_MODEL_ONE_DEFINITION\n", name,
+            (unsigned long)f.size);
+    rc = pl_output_commit(&output);
     pl_host_file_close(&f);
     return rc;
 }

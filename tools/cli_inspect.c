@@ -47,6 +47,8 @@ static void print_tensors(const pl_model_info *info, const pl_memory_plan *plan)
     }
 }
 
+static void inspect_usage(void) { pl_help("inspect", stderr); }
+
 int pl_cmd_inspect(int argc, char **argv) {
     pl_run_args a;
     pl_host_file model, tok;
@@ -55,7 +57,7 @@ int pl_cmd_inspect(int argc, char **argv) {
     pl_memory_plan plan;
     pl_options options;
     pl_error err;
-    int rc = pl_parse_run_args(argc, argv, 1, &a);
+    int rc = pl_parse_run_args(argc, argv, 1, &a, inspect_usage);
     if (rc) return rc;
     /* A model is inspected without a tokenizer unless one is given (or is
      * inside it): its figures are then left out. */
@@ -142,6 +144,17 @@ int pl_cmd_inspect(int argc, char **argv) {
         printf("  copying %lu bytes of weights at open: about %.0f ms from flash\n",
                (unsigned long)(plan.weight_bytes[1] + plan.weight_bytes[2]),
                ms_at(plan.weight_bytes[1] + plan.weight_bytes[2], PL_BOARD_FLASH_BYTES_PER_MS));
+    /* A plan the board cannot hold is a failure, as pl_open would fail there. */
+    if (flash > PL_BOARD_FLASH_BYTES - PL_BOARD_FLASH_RESERVE) {
+        fprintf(stderr, "picollama: %s: the model does not fit the RP2350's flash\n", pl_status_name(PL_ERR_NO_MEMORY));
+        rc = PL_ERR_NO_MEMORY;
+    } else if (plan.fast_bytes > PL_BOARD_SRAM_BYTES - PL_BOARD_SRAM_RESERVE ||
+               plan.large_bytes > PL_BOARD_PSRAM_BYTES) {
+        fprintf(stderr, "picollama: %s: with --place %s%s the %s pool does not fit the RP2350 (see the budget above)\n",
+                pl_status_name(PL_ERR_NO_MEMORY), a.place, a.kv_given ? (strcmp(a.kv, "sram") ? " --kv psram" : " --kv sram") : "",
+                plan.fast_bytes > PL_BOARD_SRAM_BYTES - PL_BOARD_SRAM_RESERVE ? "SRAM" : "PSRAM");
+        rc = PL_ERR_NO_MEMORY;
+    }
 done:
     pl_host_file_close(&tok);
     pl_host_file_close(&model);

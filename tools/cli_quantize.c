@@ -1,6 +1,7 @@
 /* `picollama quantize IN.bin OUT.bin [--group-size N]`: fp32 to int8. */
 #include "cli.h"
 #include "host_platform.h"
+#include "output_file.h"
 #include "quantize.h"
 
 #include <stdio.h>
@@ -35,20 +36,23 @@ int pl_cmd_quantize(int argc, char **argv) {
         pl_help("quantize", stderr);
         return PL_EXIT_USAGE;
     }
+    const char *inputs[] = {in};
+    int rc = pl_output_check(out, inputs, 1);
+    if (rc) return rc;
     pl_host_file f;
-    int rc = pl_open_input(&f, "model", in);
+    rc = pl_open_input(&f, "model", in);
     if (rc) return rc;
     uint8_t *q;
     size_t qsize;
     pl_error err;
-    if (pl_quantize_model(f.data, f.size, gs, &q, &qsize, &err) != PL_OK) {
+    pl_status st = pl_quantize_model(f.data, f.size, gs, &q, &qsize, &err);
+    if (st != PL_OK) {
         rc = pl_report(&err);
+        /* a file the engine reads but this command does not take (already
+         * quantized), or a group size that does not fit: the arguments */
+        if (st == PL_ERR_ARGUMENT) rc = PL_EXIT_USAGE;
     } else {
-        FILE *o = fopen(out, "wb");
-        if (!o || fwrite(q, 1, qsize, o) != qsize || fclose(o) != 0) {
-            fprintf(stderr, "picollama: cannot write %s\n", out);
-            rc = PL_EXIT_NOINPUT;
-        } else {
+        if ((rc = pl_output_write_all(out, inputs, 1, q, qsize)) == 0) {
             fprintf(stderr, "quantize: %s (%lu bytes) -> %s (%lu bytes, int8 version 2)\n", in,
                     (unsigned long)f.size, out, (unsigned long)qsize);
         }

@@ -28,7 +28,7 @@ int pl_cmd_run(int argc, char **argv) {
         args[0] = argv[0];
         args[1] = (char *)"(built-in)";
         for (int i = 1; i < argc; i++) args[i + 1] = argv[i];
-        rc = pl_parse_run_args(argc + 1, args, 1, &a);
+        rc = pl_parse_run_args(argc + 1, args, 1, &a, NULL);
         if (rc == 0 && a.tokenizer_path) {
             fprintf(stderr, "picollama: -z: the built-in model carries its own tokenizer; "
                             "give a model file to use another (picollama MODEL.bin -z TOK)\n");
@@ -41,7 +41,7 @@ int pl_cmd_run(int argc, char **argv) {
         if (rc) return rc;
         blobs = pl_builtin_blobs();
     } else {
-        if ((rc = pl_parse_run_args(argc, argv, 1, &a))) return rc;
+        if ((rc = pl_parse_run_args(argc, argv, 1, &a, NULL))) return rc;
         if ((rc = pl_open_model_files(a.model_path, a.tokenizer_path, &model, &tok, &blobs.model,
                                       &blobs.model_size, &blobs.tokenizer, &blobs.tokenizer_size)))
             return rc;

@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 #include "host_platform.h"
+#include "output_file.h"
 #include "tokenizer_writer.h"
 #include "tool_tokenizer.h"
 
@@ -19,8 +20,17 @@
 int pl_cmd_tokenizer(int argc, char **argv) {
     const char *in = NULL, *out = NULL, *format = "indexed";
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--format") && i + 1 < argc) format = argv[++i];
-        else if (!in) in = argv[i];
+        if (!strcmp(argv[i], "--format")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "picollama: flag --format needs a value\n");
+                return PL_EXIT_USAGE;
+            }
+            format = argv[++i];
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            fprintf(stderr, "picollama: unknown flag '%s'\n", argv[i]);
+            pl_help("tokenizer", stderr);
+            return PL_EXIT_USAGE;
+        } else if (!in) in = argv[i];
         else if (!out) out = argv[i];
         else {
             in = NULL; /* a third file name: say how to call it */
@@ -28,26 +38,32 @@ int pl_cmd_tokenizer(int argc, char **argv) {
         }
     }
     if (!strcmp(format, "plain")) format = "llama2c"; /* its earlier name */
-    if (!in || !out || (strcmp(format, "indexed") && strcmp(format, "tokenizer0") && strcmp(format, "llama2c"))) {
+    if (strcmp(format, "indexed") && strcmp(format, "tokenizer0") && strcmp(format, "llama2c")) {
+        fprintf(stderr, "picollama: --format %s: one of indexed, tokenizer0, llama2c\n", format);
+        return PL_EXIT_USAGE;
+    }
+    if (!in || !out) {
         pl_help("tokenizer", stderr);
         return PL_EXIT_USAGE;
     }
-    int n = pl_tool_tokenizer_entries(in);
-    if (n < 1) return PL_EXIT_NOINPUT;
-    pl_tool_tokenizer t;
-    int rc = pl_tool_tokenizer_open(&t, in, n, 0);
+    const char *inputs[] = {in};
+    int rc = pl_output_check(out, inputs, 1);
     if (rc) return rc;
-    FILE *f = fopen(out, "wb");
-    if (!f) {
-        fprintf(stderr, "picollama: cannot write %s\n", out);
+    int n;
+    if ((rc = pl_tool_tokenizer_entries(in, &n))) return rc;
+    pl_tool_tokenizer t;
+    if ((rc = pl_tool_tokenizer_open(&t, in, n, 0))) return rc;
+    pl_output o;
+    if ((rc = pl_output_open(&o, out, inputs, 1))) {
         pl_tool_tokenizer_close(&t);
-        return PL_EXIT_NOINPUT;
+        return rc;
     }
-    rc = pl_tokenizer_write(f, &t.tok, n, format);
-    if (fclose(f) != 0) rc = -1;
-    if (rc != 0) {
+    if (pl_tokenizer_write(o.f, &t.tok, n, format) != 0) {
         fprintf(stderr, "picollama: cannot write %s\n", out);
+        pl_output_discard(&o);
         rc = PL_EXIT_IOERR;
+    } else {
+        rc = pl_output_commit(&o);
     }
     if (rc == 0) fprintf(stderr, "tokenizer: %d entries written to %s (%s)\n", n, out, format);
     pl_tool_tokenizer_close(&t);

@@ -24,6 +24,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "cli.h"
 #include "corpus.h"
+#include "output_file.h"
 #include "tool_tokenizer.h"
 #include "trainer.h"
 
@@ -34,6 +35,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -134,18 +136,20 @@ typedef struct {
 
 static int save_checkpoint(const char *path, const train_opts *o, long step, uint64_t rng,
                            const float *p, const float *m, const float *v, size_t n) {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return -1;
+    pl_output out;
+    if (pl_output_open(&out, path, NULL, 0)) return -1;
+    FILE *f = out.f;
     ckpt_header h = {CKPT_MAGIC,
                      {o->c.dim, o->c.hidden_dim, o->c.n_layers, o->c.n_heads, o->c.n_kv_heads,
                       o->c.vocab_size, o->c.seq_len, o->c.shared_classifier},
                      o->threads, step, rng};
     int ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(p, sizeof(float), n, f) == n &&
              fwrite(m, sizeof(float), n, f) == n && fwrite(v, sizeof(float), n, f) == n;
-    ok = (fclose(f) == 0) && ok;
-    return ok && rename(tmp, path) == 0 ? 0 : -1;
+    if (!ok) {
+        pl_output_discard(&out);
+        return -1;
+    }
+    return pl_output_commit(&out) == 0 ? 0 : -1;
 }
 
 static int load_checkpoint(const char *path, train_opts *o, long *step, uint64_t *rng,
@@ -156,13 +160,33 @@ static int load_checkpoint(const char *path, train_opts *o, long *step, uint64_t
         fprintf(stderr, "picollama: cannot open checkpoint %s: %s\n", path, strerror(errno));
         return PL_EXIT_NOINPUT;
     }
-    if (fread(&h, sizeof h, 1, f) != 1 || h.magic != CKPT_MAGIC) {
-        fprintf(stderr, "picollama: %s is not a training checkpoint\n", path);
-        if (f) fclose(f);
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "picollama: cannot open checkpoint %s: not a regular file\n", path);
+        fclose(f);
         return PL_EXIT_NOINPUT;
     }
+    if (fread(&h, sizeof h, 1, f) != 1 || h.magic != CKPT_MAGIC) {
+        fprintf(stderr, "picollama: %s is not a training checkpoint\n", path);
+        fclose(f);
+        return PL_EXIT_DATAERR;
+    }
+    /* a damaged or hostile header: every size bounded, and the file exactly
+     * as long as the sizes say, before anything is allocated */
     tr_config c = {h.config[0], h.config[1], h.config[2], h.config[3], h.config[4],
                    h.config[5], h.config[6], h.config[7]};
+    int sane = c.dim >= 1 && c.dim <= 65536 && c.hidden_dim >= 1 && c.hidden_dim <= 262144 &&
+               c.n_layers >= 1 && c.n_layers <= 1024 && c.n_heads >= 1 && c.n_heads <= c.dim &&
+               c.n_kv_heads >= 1 && c.n_kv_heads <= c.n_heads && c.dim % c.n_heads == 0 &&
+               c.n_heads % c.n_kv_heads == 0 && c.vocab_size >= 3 && c.vocab_size <= 1 << 20 &&
+               c.seq_len >= 1 && c.seq_len <= 1 << 20 && (c.shared_classifier == 0 || c.shared_classifier == 1) &&
+               h.threads >= 1 && h.threads <= 256 && h.step >= 0;
+    if (!sane || (uint64_t)st.st_size != sizeof h + 3 * sizeof(float) * (uint64_t)tr_layout_of(&c).total) {
+        fprintf(stderr, "picollama: checkpoint %s is damaged (%s)\n", path,
+                sane ? "its length is not what its sizes say" : "impossible sizes in its header");
+        fclose(f);
+        return PL_EXIT_DATAERR;
+    }
     o->c = c;
     o->threads = h.threads;
     *step = (long)h.step;
@@ -175,7 +199,11 @@ static int load_checkpoint(const char *path, train_opts *o, long *step, uint64_t
              fread(*m, sizeof(float), *n, f) == *n && fread(*v, sizeof(float), *n, f) == *n;
     fclose(f);
     if (!ok) {
-        fprintf(stderr, "picollama: checkpoint %s is truncated\n", path);
+        fprintf(stderr, "picollama: checkpoint %s: %s\n", path, *p && *m && *v ? "cannot read it" : "out of memory");
+        free(*p);
+        free(*m);
+        free(*v);
+        *p = *m = *v = NULL;
         return PL_EXIT_NOINPUT;
     }
     return 0;
@@ -416,8 +444,31 @@ int pl_cmd_train(int argc, char **argv) {
     train_opts o;
     int rc = parse(argc, argv, &o);
     if (rc) return rc;
-    int vocab = pl_tool_tokenizer_entries(o.tokenizer);
-    if (vocab < 3) return PL_EXIT_NOINPUT;
+    /* the outputs, before hours of training: writable, and none of them an
+     * input (the checkpoint may be the one resumed from: it is read whole
+     * before it is replaced) */
+    {
+        const char *inputs[2 * PL_TRAIN_MAX_FILES + 3];
+        int n = 0;
+        for (int i = 0; i < o.n_corpora; i++) inputs[n++] = o.corpora[i];
+        for (int i = 0; i < o.n_extras; i++) inputs[n++] = o.extras[i];
+        inputs[n++] = o.tokenizer;
+        inputs[n++] = o.checkpoint;
+        if ((rc = pl_output_check(o.out, inputs, n))) return rc;
+        inputs[n - 1] = o.out;
+        if ((rc = pl_output_check(o.checkpoint, inputs, n))) return rc;
+        if (!strcmp(o.out, o.checkpoint)) {
+            fprintf(stderr, "picollama: --out and --checkpoint are both %s\n", o.out);
+            return PL_EXIT_USAGE;
+        }
+    }
+    int vocab;
+    if ((rc = pl_tool_tokenizer_entries(o.tokenizer, &vocab))) return rc;
+    if (vocab < 3) {
+        fprintf(stderr, "picollama: %s: tokenizer %s has %d entries; a model needs <unk>, <s>, </s> and more\n",
+                pl_status_name(PL_ERR_TOKENIZER_VOCAB), o.tokenizer, vocab);
+        return PL_ERR_TOKENIZER_VOCAB;
+    }
 
     float *params = NULL, *m = NULL, *v = NULL;
     long step = 0;

@@ -18,6 +18,7 @@
  * engine either.
  */
 #include "cli.h"
+#include "output_file.h"
 #include "corpus.h"
 
 #include <stdio.h>
@@ -209,9 +210,11 @@ int pl_cmd_train_tokenizer(int argc, char **argv) {
 }
 
 int pl_bpe_train(const char *corpus_path, int vocab_size, const char *out, uint64_t *corpus_tokens) {
-    pl_corpus corpus;
-    int rc = pl_corpus_load(&corpus, corpus_path);
+    const char *inputs[] = {corpus_path};
+    int rc = pl_output_check(out, inputs, 1);
     if (rc) return rc;
+    pl_corpus corpus;
+    if ((rc = pl_corpus_load(&corpus, corpus_path))) return rc;
 
     /* Words and their counts. */
     words_t ws;
@@ -381,30 +384,31 @@ int pl_bpe_train(const char *corpus_path, int vocab_size, const char *out, uint6
     }
 
     /* Write tokenizer.bin. */
-    FILE *f = fopen(out, "wb");
-    if (!f) {
-        fprintf(stderr, "picollama: cannot write %s\n", out);
-        return PL_EXIT_NOINPUT;
-    }
-    int32_t mtl = max_len;
-    fwrite(&mtl, 4, 1, f);
-    for (int i = 0; i < v.n; i++) {
-        int32_t l = v.len[i];
-        fwrite(&v.score[i], 4, 1, f);
-        fwrite(&l, 4, 1, f);
-        fwrite(v.str[i], 1, (size_t)l, f);
-    }
-    if (fclose(f) != 0) {
-        fprintf(stderr, "picollama: cannot write %s\n", out);
-        return PL_EXIT_NOINPUT;
+    pl_output o;
+    if ((rc = pl_output_open(&o, out, inputs, 1)) == 0) {
+        int32_t mtl = max_len;
+        int ok = fwrite(&mtl, 4, 1, o.f) == 1;
+        for (int i = 0; ok && i < v.n; i++) {
+            int32_t l = v.len[i];
+            ok = fwrite(&v.score[i], 4, 1, o.f) == 1 && fwrite(&l, 4, 1, o.f) == 1 &&
+                 fwrite(v.str[i], 1, (size_t)l, o.f) == (size_t)l;
+        }
+        if (!ok) {
+            fprintf(stderr, "picollama: cannot write %s\n", out);
+            pl_output_discard(&o);
+            rc = PL_EXIT_IOERR;
+        } else {
+            rc = pl_output_commit(&o);
+        }
     }
     uint64_t tokens = 0;
     for (size_t k = 0; k < ws.n; k++) tokens += ws.w[k].count * (uint64_t)ws.w[k].n;
     *corpus_tokens = tokens;
-    fprintf(stderr, "train-tokenizer: %d tokens (%d alphabet, %d merges), %zu distinct words, "
-                    "%llu tokens for %zu bytes (%.3f bytes per token) on the corpus; wrote %s\n",
-            v.n, alphabet_end - 259, merges, ws.n, (unsigned long long)tokens, corpus.total_bytes,
-            (double)corpus.total_bytes / (double)tokens, out);
+    if (rc == 0)
+        fprintf(stderr, "train-tokenizer: %d tokens (%d alphabet, %d merges), %zu distinct words, "
+                        "%llu tokens for %zu bytes (%.3f bytes per token) on the corpus; wrote %s\n",
+                v.n, alphabet_end - 259, merges, ws.n, (unsigned long long)tokens, corpus.total_bytes,
+                (double)corpus.total_bytes / (double)tokens, out);
     free(joined);
     for (size_t k = 0; k < ws.n; k++) {
         free(ws.w[k].sym);
@@ -418,5 +422,5 @@ int pl_bpe_train(const char *corpus_path, int vocab_size, const char *out, uint6
     free(v.score);
     free(v.slots);
     pl_corpus_free(&corpus);
-    return 0;
+    return rc;
 }

@@ -16,7 +16,10 @@ typedef struct {
     size_t total_bytes; /* of all documents */
 } pl_corpus;
 
-/* Reads and splits path; prints why and returns nonzero on failure. */
+/* Reads and splits path. On failure prints why and returns an exit status:
+ * PL_EXIT_NOINPUT (cannot open or read it, or not a regular file) or
+ * PL_EXIT_DATAERR (a NUL byte, whose offset it names: not text; or no
+ * document at all). */
 int pl_corpus_load(pl_corpus *c, const char *path);
 void pl_corpus_free(pl_corpus *c);
 

@@ -132,11 +132,15 @@ int pl_open_model_files(const char *model_path, const char *tokenizer_path,
     *model_data = model->data;
     *model_size = model->size;
     /* Without -z a model with a tokenizer inside uses its own; any other
-     * model run.c's default (a bad model is reported when it is opened). */
+     * model run.c's default. A damaged model is reported as what it is, not
+     * as a missing tokenizer.bin. */
     if (!tokenizer_path) {
-        if (pl_model_inspect(model->data, model->size, &info, NULL) == PL_OK &&
-            info.tokenizer_size > 0)
-            return 0;
+        pl_error err;
+        if (pl_model_inspect(model->data, model->size, &info, &err) != PL_OK) {
+            pl_host_file_close(model);
+            return pl_report(&err);
+        }
+        if (info.tokenizer_size > 0) return 0;
         tokenizer_path = "tokenizer.bin";
     }
     if ((rc = pl_open_input(tokenizer, "tokenizer", tokenizer_path))) {

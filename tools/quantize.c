@@ -79,6 +79,15 @@ pl_status pl_write_q8_model(const void *model, size_t size, int gs, uint8_t **ou
     if (m.format == PL_FORMAT_LLAMA2C_V2)
         return pl_fail(err, PL_ERR_ARGUMENT, "the model is already int8 (version 2)");
     if ((st = pl_model_map_weights(model, &m, &w, err)) != PL_OK) return st;
+    /* the writer reads fp32 values: a quantized PicoLlama file's packed
+     * values read as floats would be garbage, and past the tensor's end */
+    const pl_tensor *all[] = {&w.embedding, &w.wq, &w.wk, &w.wv, &w.wo, &w.w1, &w.w2, &w.w3, &w.wcls};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++)
+        if ((k < 8 || !m.shared_classifier) && all[k]->type != PL_WTYPE_F32)
+            return pl_fail(err, PL_ERR_ARGUMENT,
+                           "the model's weights are already quantized (%s): quantize takes fp32 "
+                           "checkpoints; `picollama convert` re-quantizes any model to int8 or int4",
+                           pl_wtype_name(all[k]->type));
     if (gs <= 0 || m.dim % gs != 0) /* export.py's own condition */
         return pl_fail(err, PL_ERR_ARGUMENT, "group size %d must divide dim %d", gs, m.dim);
 

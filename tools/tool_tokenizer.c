@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int pl_tool_tokenizer_entries(const char *path) {
+static int count_entries(const char *path) {
     pl_host_file f;
     if (pl_open_input(&f, "tokenizer", path)) return -1;
     const uint8_t *b = (const uint8_t *)f.data;
@@ -30,11 +30,19 @@ int pl_tool_tokenizer_entries(const char *path) {
     }
     int ok = off == f.size && f.size >= 4;
     pl_host_file_close(&f);
-    if (!ok) {
-        fprintf(stderr, "picollama: %s is not a tokenizer file\n", path);
-        return -1;
+    return ok ? n : -2;
+}
+
+int pl_tool_tokenizer_entries(const char *path, int *entries) {
+    int n = count_entries(path);
+    *entries = n;
+    if (n == -1) return PL_EXIT_NOINPUT;
+    if (n < 1) {
+        fprintf(stderr, "picollama: %s: %s is not a tokenizer file (%s)\n", pl_status_name(PL_ERR_TOKENIZER_FORMAT),
+                path, n == -2 ? "its records do not end at its end" : "no entries");
+        return PL_ERR_TOKENIZER_FORMAT;
     }
-    return n;
+    return 0;
 }
 
 int pl_tool_tokenizer_open(pl_tool_tokenizer *t, const char *path, int vocab_size, size_t max_text) {

@@ -14,8 +14,10 @@ typedef struct {
     void *fast, *large;
 } pl_tool_tokenizer;
 
-/* Entries in a tokenizer file (records until its end), or -1 with a message. */
-int pl_tool_tokenizer_entries(const char *path);
+/* *entries gets the number of entries in a tokenizer file (records until
+ * its end). Returns 0, or after a message PL_EXIT_NOINPUT (cannot open it)
+ * or PL_ERR_TOKENIZER_FORMAT (not a tokenizer file, or no entry in it). */
+int pl_tool_tokenizer_entries(const char *path, int *entries);
 
 /* Opens path for vocab_size entries, for texts up to max_text bytes. Prints
  * why and returns an exit status on failure. */

@@ -4,6 +4,7 @@
  * NH heads of size hs, L layers. Matrices are [out][in], as in llama2.c.
  */
 #include "trainer.h"
+#include "output_file.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -467,8 +468,9 @@ void tr_adamw_step(const tr_config *c, const tr_adamw *o, float *p, const float 
 
 int tr_export_v0(const char *path, const tr_config *c, const float *p) {
     tr_layout l = tr_layout_of(c);
-    FILE *f = fopen(path, "wb");
-    if (!f) return -1;
+    pl_output out;
+    if (pl_output_open(&out, path, NULL, 0)) return -1;
+    FILE *f = out.f;
     int32_t hdr[7] = {c->dim, c->hidden_dim, c->n_layers, c->n_heads, c->n_kv_heads,
                       c->shared_classifier ? c->vocab_size : -c->vocab_size, c->seq_len};
     int ok = fwrite(hdr, sizeof hdr, 1, f) == 1;
@@ -480,5 +482,9 @@ int tr_export_v0(const char *path, const tr_config *c, const float *p) {
     if (ok && !c->shared_classifier)
         ok = fwrite(p + l.wcls, sizeof(float), (size_t)c->vocab_size * (size_t)c->dim, f) ==
              (size_t)c->vocab_size * (size_t)c->dim;
-    return (fclose(f) == 0 && ok) ? 0 : -1;
+    if (!ok) {
+        pl_output_discard(&out);
+        return -1;
+    }
+    return pl_output_commit(&out) == 0 ? 0 : -1;
 }

@@ -137,7 +137,8 @@ size=$(wc -c < "$d/m0.bin")
 head -c $((size - 4)) "$d/m0.bin" > "$d/trunc.bin"
 same_as_host "truncated model (status 4)" "$d/trunc.bin" "$d/tok.bin"
 $FX model "$d/short.bin" --seq-len 4
-same_as_host "prompt longer than the context (status 11)" "$d/short.bin" "$d/tok.bin" -i "a b c d e f"
+same_as_host "prompt longer than the context (cut there, as run.c)" "$d/short.bin" "$d/tok.bin" -i "a b c d e f"
+same_as_host "prompt longer than -n (cut there, as run.c)" "$d/m0.bin" "$d/tok.bin" -n 2 -i "a b c d e f"
 same_as_host "unknown flag (status 64)" "$d/m0.bin" "$d/tok.bin" -q 1
 same_as_host "negative temperature (status 64)" "$d/m0.bin" "$d/tok.bin" -t -1
 same_as_host "unknown placement (status 64)" "$d/m0.bin" "$d/tok.bin" --place rom

@@ -142,6 +142,17 @@ int main() {
             CHECK(p.setModel(plm, psize));
             CHECK(p.sramBytes() <= 26000u - PICOLLAMA_SRAM_KEEP);
         }
+        /* The rule fills what the sketch left, measured: a heap larger than
+         * the PC's assumed budget (520 KB less PL_BOARD_SRAM_RESERVE) is
+         * used, a smaller one (espeak-ng's sketch) is not overcommitted. */
+        static const char *const frees[] = {"500000", "300000"};
+        for (int k = 0; k < 2; k++) {
+            setenv("ARDUINO_SRAM_FREE", frees[k], 1);
+            PicoLlama p;
+            CHECK(p.setModel(plm, psize));
+            CHECK_EQ_INT((long)p.sramRoom(), atol(frees[k]) - (long)PICOLLAMA_SRAM_KEEP);
+            CHECK(p.sramBytes() <= p.sramRoom());
+        }
         unsetenv("ARDUINO_SRAM_FREE");
         /* Both cores: core 1 started once, through pico-sdk's call; the
          * same story as one core, in every placement. */
