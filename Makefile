@@ -172,20 +172,27 @@ shapes: $(BUILD)/picollama
 	@$(MAKE) --no-print-directory -C target/qemu-m33 all
 	@sh tools/shape_table.sh
 
-# libFuzzer on the whole engine (open + generate) under ASan and UBSan, from a
-# valid small model and tokenizer. FUZZ_SECONDS bounds the run.
+# libFuzzer under ASan and UBSan on every reader: the engine (open and
+# generate on hostile models, tokenizers, prompts), the trainer's
+# checkpoints, corpora, the tools' tokenizer readers, convert's and
+# quantize's inputs, and the command-line parsers (tests/fuzz_*.c), each
+# FUZZ_SECONDS from seeds it makes (tests/fuzz_all.sh).
 FUZZ_SECONDS ?= 60
 FUZZ_CC ?= clang
-fuzz: $(BUILD)/tests/make_fixture
-	@mkdir -p $(BUILD)/fuzz/corpus
-	$(FUZZ_CC) -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -Isrc tests/fuzz_engine.c $(SRC) -lm -o $(BUILD)/fuzz/fuzz_engine
-	@$(BUILD)/tests/make_fixture fuzz-seed $(BUILD)/fuzz/corpus/seed
-	@$(BUILD)/tests/make_fixture fuzz-seed-picollama $(BUILD)/fuzz/corpus/seed-picollama
-	@if $(BUILD)/fuzz/fuzz_engine -max_total_time=$(FUZZ_SECONDS) -max_len=70000 -timeout=10 \
-	    -rss_limit_mb=2048 -print_final_stats=1 $(BUILD)/fuzz/corpus > $(BUILD)/fuzz/log 2>&1; then \
-	    grep -E "^Done|number_of_executed_units" $(BUILD)/fuzz/log; echo "fuzz: 1 passed, 0 failed"; \
-	else tail -40 $(BUILD)/fuzz/log; echo "fuzz: 0 passed, 1 failed"; exit 1; fi
+FUZZERS := engine checkpoint corpus tokenizer convert args
+FUZZ_FLAGS := -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+              -D_POSIX_C_SOURCE=200809L -Isrc -Itools -Itests
+FUZZ_SRC_engine :=
+FUZZ_SRC_checkpoint := tools/checkpoint.c tools/output_file.c tools/trainer.c tools/convert.c tools/quantize.c tools/tokenizer_writer.c
+FUZZ_SRC_corpus := tools/corpus.c
+FUZZ_SRC_tokenizer := tools/tool_tokenizer.c tools/tokenizer_writer.c tools/host_platform.c tools/cli_args.c
+FUZZ_SRC_convert := tools/convert.c tools/quantize.c tools/tokenizer_writer.c
+FUZZ_SRC_args := tools/cli_args.c tools/convert.c tools/quantize.c tools/tokenizer_writer.c tests/fixtures.c
+$(BUILD)/fuzz/fuzz_%: tests/fuzz_%.c tests/fuzz_support.h $(SRC) $(TOOLS) $(HDRS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_SRC_$*) $(SRC) -lm -lpthread -o $@
+fuzz: $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/tests/make_fixture $(BUILD)/picollama
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz_all.sh
 
 # The engine cross-built for the RP2350's Cortex-M33 and run under QEMU;
 # without the tools, a sentence saying what to install.

@@ -15,11 +15,12 @@ run make --no-print-directory test-unit
 run make --no-print-directory test-sanitize
 # no engine source compiles to a fused multiply-add under any user's flags
 run sh tests/strict_float_check.sh
-# libFuzzer on hostile models, tokenizers and prompts, briefly (make fuzz
-# runs longer).
+# libFuzzer on every reader (models, tokenizers, prompts, checkpoints,
+# corpora, convert's inputs, the command line), briefly (make fuzz runs
+# longer).
 if command -v clang >/dev/null && echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \
     | clang -x c -fsanitize=fuzzer - -o build/fuzz-probe 2>/dev/null; then
-    run make --no-print-directory fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+    run make --no-print-directory -j2 fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-10}
 else
     echo "fuzz: SKIPPED: clang with libFuzzer is missing (apt-get install clang libclang-rt-14-dev)" | tee -a "$log"
     echo "fuzz: 0 passed, 0 failed, 1 skipped" | tee -a "$log"

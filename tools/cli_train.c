@@ -22,6 +22,7 @@
  * training fits the model as shipped.
  */
 #define _POSIX_C_SOURCE 200809L
+#include "checkpoint.h"
 #include "cli.h"
 #include "corpus.h"
 #include "output_file.h"
@@ -39,7 +40,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CKPT_MAGIC 0x31524c50u /* "PLR1" */
 #define PL_TRAIN_MAX_FILES 16   /* of --corpus, and of --extra */
 
 typedef struct {
@@ -124,88 +124,23 @@ static double run_workers(worker_t *ws, int n, pthread_t *th) {
     return loss;
 }
 
-/* ---- checkpoints ----------------------------------------------------------------- */
-
-typedef struct {
-    uint32_t magic;
-    int32_t config[8];
-    int32_t threads;
-    int64_t step;
-    uint64_t rng;
-} ckpt_header;
+/* ---- checkpoints: tools/checkpoint.c ------------------------------------------------ */
 
 static int save_checkpoint(const char *path, const train_opts *o, long step, uint64_t rng,
                            const float *p, const float *m, const float *v, size_t n) {
-    pl_output out;
-    if (pl_output_open(&out, path, NULL, 0)) return -1;
-    FILE *f = out.f;
-    ckpt_header h = {CKPT_MAGIC,
-                     {o->c.dim, o->c.hidden_dim, o->c.n_layers, o->c.n_heads, o->c.n_kv_heads,
-                      o->c.vocab_size, o->c.seq_len, o->c.shared_classifier},
-                     o->threads, step, rng};
-    int ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(p, sizeof(float), n, f) == n &&
-             fwrite(m, sizeof(float), n, f) == n && fwrite(v, sizeof(float), n, f) == n;
-    if (!ok) {
-        pl_output_discard(&out);
-        return -1;
-    }
-    return pl_output_commit(&out) == 0 ? 0 : -1;
+    pl_checkpoint_state st = {o->c, o->threads, step, rng};
+    return pl_checkpoint_save(path, &st, p, m, v, n);
 }
 
 static int load_checkpoint(const char *path, train_opts *o, long *step, uint64_t *rng,
                            float **p, float **m, float **v, size_t *n) {
-    FILE *f = fopen(path, "rb");
-    ckpt_header h;
-    if (!f) {
-        fprintf(stderr, "picollama: cannot open checkpoint %s: %s\n", path, strerror(errno));
-        return PL_EXIT_NOINPUT;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fprintf(stderr, "picollama: cannot open checkpoint %s: not a regular file\n", path);
-        fclose(f);
-        return PL_EXIT_NOINPUT;
-    }
-    if (fread(&h, sizeof h, 1, f) != 1 || h.magic != CKPT_MAGIC) {
-        fprintf(stderr, "picollama: %s is not a training checkpoint\n", path);
-        fclose(f);
-        return PL_EXIT_DATAERR;
-    }
-    /* a damaged or hostile header: every size bounded, and the file exactly
-     * as long as the sizes say, before anything is allocated */
-    tr_config c = {h.config[0], h.config[1], h.config[2], h.config[3], h.config[4],
-                   h.config[5], h.config[6], h.config[7]};
-    int sane = c.dim >= 1 && c.dim <= 65536 && c.hidden_dim >= 1 && c.hidden_dim <= 262144 &&
-               c.n_layers >= 1 && c.n_layers <= 1024 && c.n_heads >= 1 && c.n_heads <= c.dim &&
-               c.n_kv_heads >= 1 && c.n_kv_heads <= c.n_heads && c.dim % c.n_heads == 0 &&
-               c.n_heads % c.n_kv_heads == 0 && c.vocab_size >= 3 && c.vocab_size <= 1 << 20 &&
-               c.seq_len >= 1 && c.seq_len <= 1 << 20 && (c.shared_classifier == 0 || c.shared_classifier == 1) &&
-               h.threads >= 1 && h.threads <= 256 && h.step >= 0;
-    if (!sane || (uint64_t)st.st_size != sizeof h + 3 * sizeof(float) * (uint64_t)tr_layout_of(&c).total) {
-        fprintf(stderr, "picollama: checkpoint %s is damaged (%s)\n", path,
-                sane ? "its length is not what its sizes say" : "impossible sizes in its header");
-        fclose(f);
-        return PL_EXIT_DATAERR;
-    }
-    o->c = c;
-    o->threads = h.threads;
-    *step = (long)h.step;
-    *rng = h.rng;
-    *n = tr_layout_of(&c).total;
-    *p = malloc(sizeof(float) * *n);
-    *m = malloc(sizeof(float) * *n);
-    *v = malloc(sizeof(float) * *n);
-    int ok = *p && *m && *v && fread(*p, sizeof(float), *n, f) == *n &&
-             fread(*m, sizeof(float), *n, f) == *n && fread(*v, sizeof(float), *n, f) == *n;
-    fclose(f);
-    if (!ok) {
-        fprintf(stderr, "picollama: checkpoint %s: %s\n", path, *p && *m && *v ? "cannot read it" : "out of memory");
-        free(*p);
-        free(*m);
-        free(*v);
-        *p = *m = *v = NULL;
-        return PL_EXIT_NOINPUT;
-    }
+    pl_checkpoint_state st;
+    int rc = pl_checkpoint_load(path, &st, p, m, v, n);
+    if (rc) return rc;
+    o->c = st.c;
+    o->threads = st.threads;
+    *step = st.step;
+    *rng = st.rng;
     return 0;
 }
 

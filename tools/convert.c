@@ -51,13 +51,21 @@ uint16_t pl_f32_to_f16(float f) {
     return (uint16_t)(sign | half);
 }
 
+/* A quantized value: v rounded, clamped to lo..hi. A NaN (a weight that is
+ * NaN or infinite; convert refuses those, but quantization-aware training's
+ * view meets them in a diverging run) is 0, never an undefined conversion. */
+static int8_t to_q(float v, float lo, float hi) {
+    if (!(v == v)) return 0;
+    if (v > hi) v = hi;
+    if (v < lo) v = lo;
+    return (int8_t)v;
+}
+
 /* Values for a scale: nearest, clamped to -8..7; and the squared error. */
 static float q4_try(const float *w, int n, float scale, int8_t *q) {
     float err = 0.0f;
     for (int i = 0; i < n; i++) {
-        float v = scale != 0.0f ? nearbyintf(w[i] / scale) : 0.0f;
-        if (v > 7.0f) v = 7.0f;
-        if (v < -8.0f) v = -8.0f;
+        float v = to_q(scale != 0.0f ? nearbyintf(w[i] / scale) : 0.0f, -8.0f, 7.0f);
         q[i] = (int8_t)v;
         float d = w[i] - v * scale;
         err += d * d;
@@ -95,14 +103,20 @@ uint16_t pl_quantize_q4_group(const float *w, int n, int8_t *q) {
  * stores them (int8: fp32, export.py's max|w| / 127 with halves to even;
  * int4: fp16, pl_quantize_q4_group's). Returns the scale as a float: the
  * engine reads each weight as (float)q * scale. */
+float pl_quantize_q8_group(const float *w, int n, int8_t *q) {
+    float wmax = 0.0f;
+    for (int i = 0; i < n; i++)
+        if (fabsf(w[i]) > wmax) wmax = fabsf(w[i]);
+    float scale = wmax / 127.0f;
+    /* |w / scale| <= 127 for finite weights: the clamp only guards NaN */
+    for (int i = 0; i < n; i++) q[i] = to_q(scale > 0.0f ? nearbyintf(w[i] / scale) : 0.0f, -127.0f, 127.0f);
+    return scale;
+}
+
 static float quantize_group(const float *w, int n, pl_wtype type, int8_t *q, uint8_t *scale_at) {
     if (type == PL_WTYPE_Q8_ROWS) {
-        float wmax = 0.0f;
-        for (int i = 0; i < n; i++)
-            if (fabsf(w[i]) > wmax) wmax = fabsf(w[i]);
-        float scale = wmax / 127.0f;
+        float scale = pl_quantize_q8_group(w, n, q);
         memcpy(scale_at, &scale, 4);
-        for (int i = 0; i < n; i++) q[i] = (int8_t)(scale > 0.0f ? nearbyintf(w[i] / scale) : 0.0f);
         return scale;
     }
     uint16_t h = pl_quantize_q4_group(w, n, q);
@@ -140,7 +154,7 @@ static void pad_to(writer *w, long align) {
 }
 
 /* One layer of a matrix in a row-grouped type, from its fp32 rows. */
-static pl_status put_layer(writer *w, const pl_tensor *src, int layer, pl_convert_type to,
+static pl_status put_layer(writer *w, const pl_tensor *src, pl_tensor_id id, int layer, pl_convert_type to,
                            pl_error *err) {
     int rows = src->rows, cols = src->cols, gs = to.group_size;
     int groups = to.type == PL_WTYPE_F32 ? 0 : PLK_GROUPS(cols, gs);
@@ -164,6 +178,16 @@ static pl_status put_layer(writer *w, const pl_tensor *src, int layer, pl_conver
             put(w, row, (size_t)cols * sizeof(float));
             continue;
         }
+        for (int j = 0; j < cols; j++)
+            if (!isfinite(row[j])) {
+                const char *what = row[j] != row[j] ? "NaN" : "an infinite value";
+                free(row);
+                free(values);
+                free(scales);
+                return pl_fail(err, PL_ERR_MODEL_FORMAT,
+                               "%s layer %d row %d holds %s at column %d: it cannot be quantized "
+                               "(keep its class fp32)", pl_tensor_name(id), layer, r, what, j);
+            }
         for (int g = 0; g < groups; g++) {
             int j0 = g * gs, n = cols - j0 < gs ? cols - j0 : gs;
             uint8_t *scale_at = scales + ((size_t)r * (size_t)groups + (size_t)g) * scale_bytes;
@@ -249,7 +273,7 @@ pl_status pl_convert_model(FILE *out, const void *model, size_t model_size, cons
             put(&w, (const uint8_t *)model + t->offset, t->bytes);
         } else {
             for (int l = 0; l < t->layers; l++)
-                if ((st = put_layer(&w, mats[id], l, to, err)) != PL_OK) return st;
+                if ((st = put_layer(&w, mats[id], (pl_tensor_id)id, l, to, err)) != PL_OK) return st;
         }
         long end = ftell(out);
         e[PLM_ENTRY_TYPE] = to.type == PL_WTYPE_Q4 ? PLM_TYPE_Q4
@@ -260,12 +284,16 @@ pl_status pl_convert_model(FILE *out, const void *model, size_t model_size, cons
         memcpy(e + PLM_ENTRY_OFFSET, &off32, 4);
         memcpy(e + PLM_ENTRY_BYTES_AT, &bytes32, 4);
     }
-    /* the tokenizer, indexed */
+    /* the tokenizer, indexed: the one given, or the model's own, read and
+     * checked as the engine reads it (never copied unread: a damaged index
+     * would pass into the new file) */
     pad_to(&w, PLM_ALIGN);
     tok_offset = (uint32_t)ftell(out);
     if (!tokenizer && tokenizer_size == 0) {
-        put(&w, (const uint8_t *)model + m.tokenizer_offset, m.tokenizer_size);
-    } else {
+        tokenizer = (const uint8_t *)model + m.tokenizer_offset;
+        tokenizer_size = m.tokenizer_size;
+    }
+    {
         pl_tokenizer t;
         pl_arena fast = {NULL, 0}, large = {NULL, 0};
         void *fast_mem, *large_mem;

@@ -46,6 +46,11 @@ pl_status pl_convert_model(FILE *out, const void *model, size_t model_size, cons
                            size_t tokenizer_size, const pl_convert_type types[PL_CLASS_COUNT],
                            pl_error *err);
 
+/* int8 quantization of n values (a group), export.py's rule: scale =
+ * max|w| / 127, q = round(w / scale) with halves to even. Returns the
+ * scale. */
+float pl_quantize_q8_group(const float *w, int n, int8_t *q);
+
 /* int4 quantization of n values (a row's group): scale and values q in
  * -8..7 with q * scale ~ w; the scale is the fp16 value (returned as its
  * bits) that minimises the squared error among candidates max|w| / t. */

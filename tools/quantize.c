@@ -1,4 +1,5 @@
 #include "quantize.h"
+#include "convert.h"
 
 #include "pl_internal.h"
 
@@ -16,16 +17,17 @@ static uint8_t *put_q8(uint8_t *p, const float *w, size_t numel, int gs) {
     int8_t *q = (int8_t *)p;
     uint8_t *scales = p + numel; /* unaligned when the group size is not a multiple of 4 */
     for (size_t g = 0; g < numel / (size_t)gs; g++) {
-        const float *wg = w + g * (size_t)gs;
-        float wmax = 0.0f;
-        for (int i = 0; i < gs; i++)
-            if (fabsf(wg[i]) > wmax) wmax = fabsf(wg[i]);
-        float scale = wmax / 127.0f;
+        float scale = pl_quantize_q8_group(w + g * (size_t)gs, gs, q + g * (size_t)gs);
         memcpy(scales + g * sizeof(float), &scale, sizeof scale);
-        for (int i = 0; i < gs; i++)
-            q[g * (size_t)gs + (size_t)i] = (int8_t)(scale > 0.0f ? nearbyintf(wg[i] / scale) : 0.0f);
     }
     return p + numel + numel / (size_t)gs * sizeof(float);
+}
+
+/* The first NaN or infinite value of n, or -1. */
+static long first_non_finite(const float *w, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(w[i])) return (long)i;
+    return -1;
 }
 
 /* Group sizes the engine runs and that give every row whole groups:
@@ -88,6 +90,18 @@ pl_status pl_write_q8_model(const void *model, size_t size, int gs, uint8_t **ou
                            "the model's weights are already quantized (%s): quantize takes fp32 "
                            "checkpoints; `picollama convert` re-quantizes any model to int8 or int4",
                            pl_wtype_name(all[k]->type));
+    /* a NaN or infinite weight has no int8 value: said, not written as garbage */
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) {
+        int layers = (k == 0 || k == 8) ? 1 : m.n_layers; /* the embedding and classifier: one matrix */
+        for (int l = 0; l < layers; l++) {
+            long at = first_non_finite((const float *)(const void *)pl_tensor_layer(all[k], l),
+                                       (size_t)all[k]->rows * (size_t)all[k]->cols);
+            if (at >= 0)
+                return pl_fail(err, PL_ERR_MODEL_FORMAT,
+                               "value %ld of matrix %d (layer %d) is NaN or infinite: it cannot be quantized", at,
+                               (int)k, l);
+        }
+    }
     if (gs <= 0 || m.dim % gs != 0) /* export.py's own condition */
         return pl_fail(err, PL_ERR_ARGUMENT, "group size %d must divide dim %d", gs, m.dim);
 
