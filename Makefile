@@ -4,8 +4,8 @@
 #   make test         every test: unit, command line, golden (with ../shared),
 #                     the same under ASan+UBSan, and the Cortex-M33 image
 #   make bench        host tokens/s on stories260K (../shared)
-#   make bench-m33    instructions, memory traffic and modeled RP2350 time
-#                     per token on the emulated Cortex-M33
+#   make bench-m33    RP2350 board time per token of whole stories: the
+#                     board model (docs/board-model.md) on the emulated M33
 
 CC      ?= cc
 # No -ffp-contract flag: the engine's sources keep every product unfused
@@ -28,7 +28,7 @@ HOST_OBJ   := $(BUILD)/obj/tools/host_platform.o $(BUILD)/obj/tools/cli_args.o
 FIXTURE_OBJ := $(BUILD)/obj/tests/fixtures.o $(BUILD)/obj/tools/quantize.o $(BUILD)/obj/tools/convert.o \
                $(BUILD)/obj/tools/tokenizer_writer.o $(BUILD)/obj/tools/output_file.o
 
-.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 rv32 bench-rv32 arduino models clean check-math check-softfloat quality readme shapes
+.PHONY: all run test test-unit test-sanitize fuzz bench bench-m33 m33 rv32 bench-rv32 arduino models clean check-math check-softfloat quality readme check-docs shapes
 all: $(BUILD)/picollama
 
 # The built-in model as shipped (the committed header): models/stories.bin
@@ -154,10 +154,15 @@ check-softfloat: $(BUILD)/tests/test_softfloat
 bench: $(BUILD)/picollama
 	@sh tools/bench_host.sh
 
-# The README's command-output blocks (inspect, bench-m33, bench-rv32)
-# rewritten from the programs; make test checks them.
+# The command-output blocks of README.md and docs/ (inspect, the sample
+# stories, bench-m33, bench-rv32) rewritten from the programs.
 readme: $(BUILD)/picollama
-	@sh tools/readme_blocks.sh --update
+	@sh tools/readme_blocks.sh --update --full
+
+# Every output block of README.md and docs/, the whole board benches among
+# them (about 15 minutes); make test checks all but the full bench blocks.
+check-docs: $(BUILD)/picollama
+	@sh tools/readme_blocks.sh --full
 
 # Bits per byte of every weight-type mix on tinystories_valid.txt (about 20
 # minutes on two cores; the README's table).

@@ -19,8 +19,8 @@
  * Placement (setPlacement, before setModel): by default the class copies the
  * weights, once, at setModel, where they read fastest, by pl_auto_place's
  * rule (picollama.h): into SRAM the tensors read most per token that fit
- * beside the engine's buffers, the rest into PSRAM (36.6 MB/s against
- * flash's 24.8), then the KV cache into SRAM if it still fits. The SRAM it
+ * beside the engine's buffers, the rest into PSRAM (clocked at 75 MHz
+ * against flash's 50), then the KV cache into SRAM if it still fits. The SRAM it
  * fills is what the sketch really left: the heap free at setModel
  * (rp2040.getFreeHeap(), after the core, USB, the sketch's globals such as
  * espeak-ng's 120 KB in SpeakMeAStory) less PICOLLAMA_SRAM_KEEP for the

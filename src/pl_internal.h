@@ -194,9 +194,11 @@ typedef struct {
     uint32_t *offsets;       /* [vocab] offset of each piece's bytes */
     uint16_t *sorted;        /* [vocab] ids in (piece, id) order */
     char *piece_buf;         /* [max_piece_len + 1] NUL-terminated copy */
-    int32_t *scratch_tokens; /* prompt scratch: tokens, pair ids, pair scores */
+    int32_t *scratch_tokens; /* prompt scratch: tokens, pair ids, pair scores, */
     int32_t *scratch_pair_id;
     float *scratch_pair_score;
+    int32_t *scratch_next, *scratch_prev;  /* the token list while merging, */
+    int32_t *scratch_heap, *scratch_heap_at; /* the mergeable pairs' heap (pl_tokenizer.c) */
     size_t scratch_capacity; /* entries in each scratch array */
 } pl_tokenizer;
 

@@ -8,14 +8,17 @@
 #ifndef PL_PORT_H
 #define PL_PORT_H
 
-#if defined(ARDUINO_ARCH_RP2040)
+#if defined(ARDUINO_ARCH_RP2040) || defined(PL_RAM_FUNCS)
 /* arduino-pico (RP2040/RP2350): code fetched from flash competes with the
  * weights for the 16 KB XIP cache, so hot kernels run from SRAM. pico-sdk's
  * linker script copies .time_critical.* sections there at boot (what
- * __not_in_flash_func does). PL_NO_RAM_FUNCS keeps them in flash. */
+ * __not_in_flash_func does); the emulated M33 image's (PL_RAM_FUNCS) does
+ * the same. PL_NO_RAM_FUNCS keeps them in flash. */
 #if !defined(PL_NO_RAM_FUNCS)
 #define PL_HOT __attribute__((section(".time_critical.picollama"), noinline))
 #endif
+#endif
+#if defined(ARDUINO_ARCH_RP2040)
 /* F_CPU is the board menu's clock (150 MHz stock on the RP2350). */
 #if defined(F_CPU)
 #define PL_PORT_CPU_HZ ((unsigned long)(F_CPU))
@@ -31,19 +34,21 @@
 
 /* The board's memories (a Pimoroni PGA2350 class RP2350: 16 MB flash,
  * 8 MB PSRAM) and their read rates under arduino-pico
- * (../shared/docs/rp2350-facts.md): the budget `inspect` checks, the
- * Arduino class's placement, and the emulated M33's time model.
+ * (../shared/docs/rp2350-facts.md): the budget `inspect` checks and the
+ * emulated boards' memory maps.
  *   SRAM reserve: the core, USB stack, both 4 KB stacks and the sketch's
- *   globals; flash reserve: the sketch and core code. Budgeting
- *   assumptions, not measurements. */
+ *   globals, as a PC must assume them (the Arduino class measures the heap
+ *   the sketch left instead); flash reserve: the sketch and core code.
+ *   Budgeting assumptions, not measurements. */
 #define PL_BOARD_FLASH_BYTES (16ul * 1024ul * 1024ul)
 #define PL_BOARD_FLASH_RESERVE (1024ul * 1024ul)
 #define PL_BOARD_SRAM_BYTES (520ul * 1024ul)
 #define PL_BOARD_SRAM_RESERVE (96ul * 1024ul)
 #define PL_BOARD_PSRAM_BYTES (8ul * 1024ul * 1024ul)
-/* Sustained reads in bytes per millisecond: quad-SPI flash through XIP at
- * 50 MHz (24.8 MB/s) and PSRAM at 75 MHz (36.6 MB/s); SRAM costs only the
- * load instructions. */
+/* Streaming rates in bytes per millisecond, every burst long: quad-SPI
+ * flash through XIP at 50 MHz (24.8 MB/s) and PSRAM at 75 MHz (36.6 MB/s).
+ * Only `picollama inspect`'s bytes-only estimate (a floor) uses them; board
+ * time is the board model's (docs/board-model.md). */
 #define PL_BOARD_FLASH_BYTES_PER_MS 24800ul
 #define PL_BOARD_PSRAM_BYTES_PER_MS 36600ul
 

@@ -145,6 +145,12 @@ grep -q "inspect" "$d/err" && ok || bad "inspect with no model prints inspect's 
 expect 64 "inspect with a bad flag" $P inspect "$d/m.bin" --bogus 1
 grep -q "picollama inspect" "$d/err" && ok || bad "inspect with a bad flag prints inspect's usage"
 
+# A 100 KB prompt with -n 3 is cut where the story ends, as run.c cuts it
+# (it took 15 s to be refused; the merges are a heap's now, run.c's order)
+big=$(awk 'BEGIN { for (i = 0; i < 10000; i++) printf "Once upon a "; }')
+expect 0 "a 100 KB prompt, -n 3" $P -n 3 -i "$big"
+case "$big" in "$(cat "$d/out")"*) ok ;; *) bad "a 100 KB prompt, -n 3: not the prompt's start" ;; esac
+
 # 6. A plan the board cannot hold is a failure; --kv is never ignored.
 $FX model "$d/big.bin" --dim 256 --hidden 768 --layers 4 --heads 8 --kv-heads 8 --vocab 512 --seq-len 64 --seed 2
 $FX tokenizer "$d/tok512.bin" --vocab 512

@@ -73,11 +73,13 @@ int pl_story_options(const pl_run_args *a, const pl_story_blobs *b, pl_room room
 /* Opens the engine on the blobs with pl_story_options, seeds it with
  * a->seed (already resolved: never 0), prints the story to stdout as run.c
  * does, closes. Returns 0 or the engine's status after printing it to
- * stderr. stats and memory may be NULL. Portable: used by the host CLI and
- * by the Cortex-M33 image. */
+ * stderr. stats and memory may be NULL. around_generate (NULL: none) is
+ * called with 0 just before the story is generated and with 1 just after
+ * (the emulated boards mark the story there for their board model).
+ * Portable: used by the host CLI and by the emulated boards' images. */
 int pl_tell_story(const pl_run_args *a, const pl_story_blobs *b,
                   const pl_platform *platform, pl_room room, int flush_each_piece,
-                  pl_stats *stats, pl_memory_plan *memory);
+                  pl_stats *stats, pl_memory_plan *memory, void (*around_generate)(int end));
 
 /* Prints an engine error as "picollama: PL_ERR_X: message" and returns the
  * status as the exit code. */

@@ -135,8 +135,9 @@ int pl_cmd_inspect(int argc, char **argv) {
     uint64_t kv_psram = plan.kv_place == PL_PLACE_LARGE ? kv_read + kv_written : 0;
     double flash_ms = ms_at(read[0], PL_BOARD_FLASH_BYTES_PER_MS);
     double psram_ms = ms_at(read[1] + kv_psram, PL_BOARD_PSRAM_BYTES_PER_MS);
-    printf("  bus time per token: %.1f ms = %llu B flash / %.1f MB/s + %llu B PSRAM (weights, KV cache at the last position, %d) / %.1f MB/s;\n"
-           "  SRAM costs only instructions, which `make bench-m33` counts on the emulated M33\n",
+    printf("  bytes-only bus estimate per token: %.1f ms = %llu B flash / %.1f MB/s + %llu B PSRAM (weights, KV cache at the last position, %d) / %.1f MB/s;\n"
+           "  a floor: every byte streamed at the bus's best rate, no burst broken, no compute. Board time:\n"
+           "  `make bench-m33` (the cycle-level board model, docs/board-model.md)\n",
            flash_ms + psram_ms, (unsigned long long)read[0], PL_BOARD_FLASH_BYTES_PER_MS / 1e3,
            (unsigned long long)(read[1] + kv_psram), plan.kv_positions - 1,
            PL_BOARD_PSRAM_BYTES_PER_MS / 1e3);

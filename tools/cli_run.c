@@ -51,7 +51,7 @@ int pl_cmd_run(int argc, char **argv) {
     pl_memory_plan plan;
     /* each piece flushed: a reader sees the story as it is told, and a
      * closed pipe or full disk stops it at once */
-    rc = pl_tell_story(&a, &blobs, &platform, PL_BOARD_ROOM, 1, &stats, &plan);
+    rc = pl_tell_story(&a, &blobs, &platform, PL_BOARD_ROOM, 1, &stats, &plan, NULL);
     if (rc == 0 && stats.positions > 1) {
         uint64_t us = stats.prompt_ticks + stats.generate_ticks;
         fprintf(stderr, "achieved tok/s: %.2f (%d positions, %d prompt tokens, %.3f ms/token)\n",

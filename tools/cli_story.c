@@ -22,7 +22,7 @@ static int print_piece(void *user, const char *piece) {
 
 int pl_tell_story(const pl_run_args *a, const pl_story_blobs *b,
                   const pl_platform *platform, pl_room room, int flush_each_piece,
-                  pl_stats *stats, pl_memory_plan *memory) {
+                  pl_stats *stats, pl_memory_plan *memory, void (*around_generate)(int end)) {
     pl_options options;
     pl_engine *engine = NULL;
     pl_error err;
@@ -47,8 +47,10 @@ int pl_tell_story(const pl_run_args *a, const pl_story_blobs *b,
     sampling.temperature = a->temperature;
     sampling.topp = a->topp;
     sampling.steps = a->steps;
-    if (pl_generate(engine, a->prompt, &sampling, print_piece, &flush_each_piece,
-                    stats, &err) != PL_OK)
+    if (around_generate) around_generate(0);
+    pl_status st = pl_generate(engine, a->prompt, &sampling, print_piece, &flush_each_piece, stats, &err);
+    if (around_generate) around_generate(1);
+    if (st != PL_OK)
         rc = pl_report(&err);
     else if (ferror(stdout) || fflush(stdout) != 0) {
         fputs("picollama: cannot write the story to stdout\n", stderr);

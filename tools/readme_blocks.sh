@@ -1,24 +1,37 @@
 #!/bin/sh
-# The README's command-output blocks, regenerated from the programs: the
-# block that follows a line "$ COMMAND" (up to its closing fence) must hold
-# what COMMAND prints now. A block may elide with a line "...": then its
-# lines before it must be the first lines of the output and its lines after
-# it the last ones. Blocks checked: `build/picollama inspect
+# The output blocks of README.md and docs/*.md, regenerated from the
+# programs: the block that follows a line "$ COMMAND" (up to its closing
+# fence) must hold what COMMAND prints now. A block may elide with a line
+# "...": then its lines before it must be the first lines of the output and
+# its lines after it the last ones. Blocks checked: `build/picollama inspect
 # build/stories-shipped.bin --place auto`, the sample stories
-# (tools/sample_stories.sh), `make bench-m33` and `make bench-rv32` (their
-# lines that need ../shared are left out without it).
+# (tools/sample_stories.sh), the README's headline board figures (a few
+# cases of make bench-m33, the same lines as in docs/board.md's block), and
+# with --full the whole `make bench-m33` and `make bench-rv32` blocks of
+# docs/board.md (about 15 minutes; make test checks the headline cases,
+# make check-docs all). Lines that need ../shared are left out without it.
 #   sh tools/readme_blocks.sh           compare (part of make test)
-#   sh tools/readme_blocks.sh --update  rewrite the blocks (make readme)
+#   sh tools/readme_blocks.sh --full    compare every block (make check-docs)
+#   sh tools/readme_blocks.sh --update [--full]  rewrite the blocks, with
+#                                       --full the bench blocks too (make readme)
 # Tables drawn from these blocks, and `make quality`'s (20 minutes), are
 # kept by hand from the same commands.
 BUILD=${BUILD:-build}
 SUITE=readme
 . tests/testlib.sh
-update=0
-[ "$1" = "--update" ] && update=1
+update=0 full=0
+for arg in "$@"; do
+    case "$arg" in
+    --update) update=1 ;;
+    --full) full=1 ;;
+    esac
+done
 SHARED=${PICOLLAMA_SHARED:-../shared}
+FILES="README.md $(ls docs/*.md)"
+# the README's headline cases: quick enough for make test
+HEADLINE="stories260K-q8-auto-2core builtin-shipped builtin-shipped-2core anchor-pico_llama"
 
-# run COMMAND: its output as the README shows it (the path of a temporary
+# run COMMAND: its output as the docs show it (the path of a temporary
 # build of the shipped model in place of build/stories-shipped.bin)
 run() {
     case "$1" in
@@ -28,23 +41,31 @@ run() {
         $BUILD/picollama convert models/stories.bin build/stories-shipped.bin -z models/stories-tok.bin $shipped 2>/dev/null
         $BUILD/picollama inspect build/stories-shipped.bin --place auto ;;
     bench-m33)
-        make --no-print-directory bench-m33 2>&1 | grep -E '^(kernel-bench|bench):' ;;
+        make --no-print-directory bench-m33 2>&1 | grep -E '^bench:' ;;
+    bench-headline)
+        BENCH_CASES="$HEADLINE" make --no-print-directory bench-m33 2>&1 | grep -E '^bench:' ;;
     bench-rv32)
-        make --no-print-directory bench-rv32 2>&1 | sed -n '/^kernel-bench:/p; /^== Hazard3 against/,$p' ;;
+        make --no-print-directory bench-rv32 2>&1 | sed -n '/^== Hazard3 against/,$p' ;;
     stories-*)
         BUILD=$BUILD sh tools/sample_stories.sh "${1#stories-}" ;;
+    story)
+        $BUILD/picollama -s 1 -n 120 -t 0.8 -i "Once upon a time" 2>/dev/null | fold -s -w 76 ;;
+    libm)
+        BUILD=$BUILD sh tools/libm_agreement.sh ;;
     esac
 }
 
 # check_block "$ COMMAND" NAME: the block's lines against the output
 check_block() {
-    start=$(grep -n -F -x "$1" README.md | head -1 | cut -d: -f1)
-    if [ -z "$start" ]; then bad "README has no block after '$1'"; return; fi
-    awk -v s="$start" 'NR > s { if ($0 ~ /^```/) exit; print }' README.md > "$d/block"
+    file=""
+    for f in $FILES; do grep -q -F -x "$1" "$f" && { file=$f; break; }; done
+    if [ -z "$file" ]; then bad "no block after '$1' in README.md or docs/"; return; fi
+    start=$(grep -n -F -x "$1" "$file" | head -1 | cut -d: -f1)
+    awk -v s="$start" 'NR > s { if ($0 ~ /^```/) exit; print }' "$file" > "$d/block"
     run "$2" > "$d/out" 2>/dev/null
     if [ ! -f "$SHARED/data/models/stories260K.bin" ]; then
-        grep -v 'stories260K' "$d/block" > "$d/b2"; mv "$d/b2" "$d/block"
-        grep -v 'stories260K' "$d/out" > "$d/o2"; mv "$d/o2" "$d/out"
+        grep -v -E 'stories260K|anchor-' "$d/block" > "$d/b2"; mv "$d/b2" "$d/block"
+        grep -v -E 'stories260K|anchor-' "$d/out" > "$d/o2"; mv "$d/o2" "$d/out"
     fi
     if [ $update -eq 1 ]; then
         if grep -q '^\.\.\.$' "$d/block"; then
@@ -57,7 +78,7 @@ check_block() {
         awk -v s="$start" -v f="$d/new" '
             NR == s { print; while ((getline l < f) > 0) print l; skip = 1; next }
             skip && /^```/ { skip = 0 }
-            !skip { print }' README.md > "$d/readme" && cp "$d/readme" README.md
+            !skip { print }' "$file" > "$d/readme" && cp "$d/readme" "$file"
         ok
         return
     fi
@@ -66,12 +87,18 @@ check_block() {
         sed -n '/^\.\.\.$/,$p' "$d/block" | grep -v '^\.\.\.$' > "$d/tail"
         if head -n "$(wc -l < "$d/head")" "$d/out" | cmp -s - "$d/head" &&
            tail -n "$(wc -l < "$d/tail")" "$d/out" | cmp -s - "$d/tail"; then ok
-        else bad "README's '$1' block is not what the command prints now (make readme)"; fi
+        else bad "$file's '$1' block is not what the command prints now (make readme)"; fi
     elif cmp -s "$d/block" "$d/out"; then ok
-    else bad "README's '$1' block is not what the command prints now (make readme)"; diff "$d/block" "$d/out" | head -6; fi
+    else bad "$file's '$1' block is not what the command prints now (make readme)"; diff "$d/block" "$d/out" | head -6; fi
 }
 
+check_block '$ build/picollama -s 1 -n 120 -t 0.8 -i "Once upon a time" | fold -s -w 76' story
 check_block '$ build/picollama inspect build/stories-shipped.bin --place auto' inspect
+if [ -f "$SHARED/data/models/stories260K.bin" ]; then
+    check_block '$ sh tools/libm_agreement.sh' libm
+else
+    skipped "the README's C library agreement (no ../shared)"
+fi
 check_block '$ sh tools/sample_stories.sh builtin' stories-builtin
 if [ -f "$SHARED/data/models/stories260K.bin" ]; then
     check_block '$ sh tools/sample_stories.sh stories260K' stories-stories260K
@@ -79,14 +106,22 @@ else
     skipped "the README's stories260K stories (no ../shared)"
 fi
 if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null; then
-    check_block '$ make bench-m33' bench-m33
+    check_block "\$ BENCH_CASES=\"$HEADLINE\" make bench-m33 | grep '^bench:'" bench-headline
+    # the headline lines are the full block's too
+    if [ $update -eq 0 ]; then
+        awk '/^\$ make bench-m33$/ { f = 1; next } f && /^```/ { exit } f' docs/board.md > "$d/full"
+        grep '^bench:' "$d/out" | while IFS= read -r l; do
+            grep -q -F -x "$l" "$d/full" || echo "$l"
+        done > "$d/missing"
+        if [ -s "$d/missing" ]; then bad "docs/board.md's bench block lacks the README's lines (make readme)"
+        else ok; fi
+    fi
+    if [ $full -eq 1 ]; then check_block '$ make bench-m33' bench-m33; fi
 else
-    skipped "the README's bench-m33 block (no Arm cross tools)"
+    skipped "the bench blocks (no Arm cross tools)"
 fi
-if command -v riscv64-unknown-elf-gcc >/dev/null && command -v qemu-system-riscv32 >/dev/null &&
+if [ $full -eq 1 ] && command -v riscv64-unknown-elf-gcc >/dev/null && command -v qemu-system-riscv32 >/dev/null &&
    [ -d /usr/lib/picolibc/riscv64-unknown-elf ]; then
     check_block '$ make bench-rv32' bench-rv32
-else
-    skipped "the README's bench-rv32 block (no RISC-V cross tools)"
 fi
 report

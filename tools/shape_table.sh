@@ -56,12 +56,16 @@ EOF
         > "$W/$name.eval" 2>/dev/null || return 1
     "$B/picollama" convert "$W/$name.bin" "$W/$name.plm" -z "$tok" \
         --embedding int4 --attention int4 --ffn int4 2>/dev/null || return 1
-    PICOLLAMA_M33_BENCH=1 timeout 600 "$B/picollama-m33" "$W/$name.plm" -t 0 -n 64 -i "Once upon a time" \
-        --place auto > /dev/null 2> "$W/$name.m33" || { cat "$W/$name.m33"; return 1; }
+    PICOLLAMA_BOARD_MODEL="$B/rp2350-model.so" PICOLLAMA_M33_BENCH=1 timeout 600 "$B/picollama-m33" "$W/$name.plm" \
+        -n 256 -t 0.8 -p 0.9 -s 42 -i "Once upon a time" --place auto > /dev/null 2> "$W/$name.m33" ||
+        { cat "$W/$name.m33"; return 1; }
     params=$(sed -n 's/^train: \([0-9]*\) parameters.*/\1/p' "$W/$name.log")
     val=$(awk '/val loss/ { v = $NF } END { print v }' "$W/$name.log")
     bpb=$(sed -n 's/.*bits_per_byte=//p' "$W/$name.eval")
-    ms=$(awk '/^m33: generate: modeled/ { print $(NF-1) }' "$W/$name.m33")
+    # board time per position of the story (docs/board-model.md)
+    ms=$(awk '/^m33: story: / { steps = $3 }
+              /^board-model: story/ { for (i = 1; i <= NF; i++) if ($i ~ /^cycles=/) c = substr($i, 8) }
+              END { printf "%.1f", c / steps / 150e3 }' "$W/$name.m33")
     kb=$(($(wc -c < "$W/$name.plm") / 1024))
     echo "| $name | $dim | $hidden | $layers | $vocab | $params | $val | $bpb | $kb | $ms |" > "$W/$name.row"
 }
@@ -77,6 +81,6 @@ while [ $# -gt 0 ]; do
     [ -z "$p2" ] || wait $p2 || { echo "shapes: $2 failed (its files in $W)"; exit 1; }
     shift; [ $# -gt 0 ] && shift
 done
-echo "| shape | dim | hidden | layers | vocab | parameters | held-out loss (nats/token) | bits/byte, fp32 | int4 file (KB) | modeled M33 ms/token |"
+echo "| shape | dim | hidden | layers | vocab | parameters | held-out loss (nats/token) | bits/byte, fp32 | int4 file (KB) | board-model M33 ms/token |"
 echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
 for n in $list; do cat "$W/$n.row"; done

@@ -110,10 +110,14 @@ PL_HOT void plk_ref_attention_mix(float *out, const float *att, const float *val
 }
 
 /* Four rows at a time, each still summed left to right: every x[j] is
- * loaded once for four rows, and four addition chains are in flight. */
+ * loaded once for four rows, and four addition chains are in flight.
+ * PL_ONE_ROW_MATVEC reads one row after another instead, as llama2.c's
+ * run.c does (the board model's anchors: the same sums, run.c's read
+ * order). */
 PL_HOT void plk_ref_matvec_f32(float *out, const float *x, const float *w, int n, int r0,
                                int r1) {
     int i = r0;
+#if !defined(PL_ONE_ROW_MATVEC)
     for (; i + 4 <= r1; i += 4) {
         const float *w0 = w + (size_t)i * (size_t)n;
         const float *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
@@ -130,6 +134,7 @@ PL_HOT void plk_ref_matvec_f32(float *out, const float *x, const float *w, int n
         out[i + 2] = a2;
         out[i + 3] = a3;
     }
+#endif
     for (; i < r1; i++) {
         const float *wr = w + (size_t)i * (size_t)n;
         float a = 0.0f;

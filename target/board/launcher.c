@@ -8,6 +8,10 @@
  * command line, percent-encoded so that any prompt arrives intact. The exit
  * status is the image's.
  *   PICOLLAMA_M33_BENCH=1  adds the image's measurements on stderr
+ *   PICOLLAMA_BOARD_MODEL=build/rp2350-model.so
+ *                          runs the RP2350 board model (target/board-model)
+ *                          beside it: its "board-model:" lines on stderr
+ *   PICOLLAMA_IMAGE=...    another image than the default (the bench's -O2 one)
  *   QEMU=...               the emulator binary (default qemu-system-arm or -riscv32)
  */
 #define _POSIX_C_SOURCE 200809L
@@ -96,6 +100,7 @@ int main(int argc, char **argv) {
                   : two ? "%.*s/m33/picollama-m33x2.elf" : "%.*s/m33/picollama-m33.elf",
              self_dir_end ? (int)(self_dir_end - argv[0]) : 1, self_dir_end ? argv[0] : ".");
 
+    if (getenv("PICOLLAMA_IMAGE")) snprintf(image, sizeof image, "%s", getenv("PICOLLAMA_IMAGE"));
     for (int i = 1; i < argc; i++) total += 3 * strlen(argv[i]) + 1;
     char *cmdline = malloc(total + 64), *p = cmdline;
     p += sprintf(p, "--blobs %ld %ld", msize, tsize);
@@ -139,6 +144,25 @@ int main(int argc, char **argv) {
     if (tokenizer) { /* a second file */
         qargv[q++] = "-device";
         qargv[q++] = tok_dev;
+    }
+    /* The board model's memory map: the image's code region and the files
+     * are the board's flash (read in place), what follows the files is its
+     * PSRAM, as pools.c lays it out (the files rounded up to 32 bytes, 8 MB
+     * at most); the marks are board_marks.h's. */
+    char plugin[1024];
+    const char *model_so = getenv("PICOLLAMA_BOARD_MODEL");
+    if (model_so && *model_so) {
+        unsigned long files = tsize ? toff + (unsigned long)tsize : (unsigned long)msize;
+        unsigned long psram = blobs_addr + ((files + 31u) & ~31ul), psram_end = psram + (8ul << 20);
+        if (psram_end > blobs_addr + BLOBS_SIZE) psram_end = blobs_addr + BLOBS_SIZE;
+        snprintf(plugin, sizeof plugin, "%s,isa=%s,flash=0x%lx:0x%lx,flash=0x%lx:0x%lx,psram=0x%lx:0x%lx,marks=0x%lx",
+                 model_so, rv32 ? "rv32" : "thumb", rv32 ? 0x80000000ul : 0x10000000ul,
+                 rv32 ? 0x80400000ul : 0x10400000ul, blobs_addr, psram, psram, psram_end,
+                 rv32 ? 0x80F00000ul : 0x28300000ul);
+        qargv[q++] = "-plugin";
+        qargv[q++] = plugin;
+        qargv[q++] = "-d"; /* the plugin's report goes through QEMU's log (stderr) */
+        qargv[q++] = "plugin";
     }
     qargv[q] = NULL;
     execvp(qemu, qargv);

@@ -7,6 +7,7 @@
 
 #include "m33_port.h"
 #include "semihosting.h"
+#include "board_marks.h"
 
 extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end;
 extern uint32_t __stack0_bottom, __stack0_top;
@@ -101,7 +102,11 @@ void m33_map_blobs(const void *blobs_end, const void *psram_start, const void *p
 static void mpu_init(void) {
     MPU_MAIR0 = 0xFFu; /* attribute 0: normal memory, write-back */
     mpu_region(0, &__flash_start, &__flash_end, 2u, 0u); /* read-only, executable */
-    mpu_region(1, &__sram_start, &__sram_end, 0u, 1u);   /* read-write */
+    /* read-write, and executable: the hot kernels run from SRAM, as on
+     * the board (.time_critical, copied with .data) */
+    mpu_region(1, &__sram_start, &__sram_end, 0u, 0u);
+    /* the board model's marks (board_marks.h) */
+    mpu_region(4, (const void *)BOARD_MARKS, (const void *)(BOARD_MARKS + 32u), 0u, 1u);
     /* no files yet: the PSRAM from the region's start (board_use_blobs) */
     mpu_region(2, &__blobs_start, &__blobs_start + (uintptr_t)&__psram_size, 0u, 1u);
     mpu_region(3, &__blobs_start, &__blobs_start, 2u, 1u);
