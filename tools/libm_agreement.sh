@@ -16,22 +16,20 @@ M=$SHARED/data/models
 make --no-print-directory -s "$BUILD/picollama" build/libm/picollama >/dev/null || exit 1
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
-for model in stories260K stories260K_q80g4; do
-    same=0
+# same PROGRAM_A PROGRAM_B MODEL: of seeds 1-50, how many stories the two print alike
+same() {
+    n=0
     for seed in $(seq 1 50); do
-        "$BUILD/picollama" "$M/$model.bin" -z "$M/tok512.bin" -t 1.0 -s "$seed" > "$d/ours" 2>/dev/null
-        build/libm/picollama "$M/$model.bin" -z "$M/tok512.bin" -t 1.0 -s "$seed" > "$d/libm" 2>/dev/null
-        cmp -s "$d/ours" "$d/libm" && same=$((same + 1))
+        "$1" "$M/$3.bin" -z "$M/tok512.bin" -t 1.0 -s "$seed" > "$d/a" 2>/dev/null
+        "$2" "$M/$3.bin" -z "$M/tok512.bin" -t 1.0 -s "$seed" > "$d/b" 2>/dev/null
+        cmp -s "$d/a" "$d/b" && n=$((n + 1))
     done
-    echo "libm-agreement: $model -t 1.0, seeds 1-50: $same of 50 stories identical to the C library's"
+    echo $n
+}
+for model in stories260K stories260K_q80g4; do
+    echo "libm-agreement: $model -t 1.0, seeds 1-50: $(same "$BUILD/picollama" build/libm/picollama $model) of 50 stories identical to the C library's"
     ref=$RUN; [ "$model" = stories260K_q80g4 ] && ref=$RUNQ
     if [ -n "$ref" ]; then
-        same=0
-        for seed in $(seq 1 50); do
-            "$ref" "$M/$model.bin" -z "$M/tok512.bin" -t 1.0 -s "$seed" > "$d/ref" 2>/dev/null
-            build/libm/picollama "$M/$model.bin" -z "$M/tok512.bin" -t 1.0 -s "$seed" > "$d/libm" 2>/dev/null
-            cmp -s "$d/ref" "$d/libm" && same=$((same + 1))
-        done
-        echo "libm-agreement: $model -t 1.0, seeds 1-50: build/libm/picollama prints $(basename "$ref")'s bytes in $same of 50"
+        echo "libm-agreement: $model -t 1.0, seeds 1-50: build/libm/picollama prints $(basename "$ref")'s bytes in $(same "$ref" build/libm/picollama $model) of 50"
     fi
 done
