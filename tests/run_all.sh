@@ -11,8 +11,10 @@ run() {
     "$@" 2>&1 | tee -a "$log"
     # tee hides the exit status; the suite's own lines carry the counts
 }
-run make --no-print-directory test-unit
-run make --no-print-directory test-sanitize
+# builds on both cores; the suites themselves one after the other (they
+# share a few fixed scratch paths under build/)
+run make --no-print-directory -j2 test-unit
+run make --no-print-directory -j2 test-sanitize
 # no engine source compiles to a fused multiply-add under any user's flags
 run sh tests/strict_float_check.sh
 # libFuzzer on every reader (models, tokenizers, prompts, checkpoints,
@@ -20,16 +22,30 @@ run sh tests/strict_float_check.sh
 # longer).
 if command -v clang >/dev/null && echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' \
     | clang -x c -fsanitize=fuzzer - -o build/fuzz-probe 2>/dev/null; then
-    run make --no-print-directory -j2 fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-10}
+    run make --no-print-directory -j2 fuzz FUZZ_SECONDS=${FUZZ_SECONDS:-5}
 else
     echo "fuzz: SKIPPED: clang with libFuzzer is missing (apt-get install clang libclang-rt-14-dev)" | tee -a "$log"
     echo "fuzz: 0 passed, 0 failed, 1 skipped" | tee -a "$log"
 fi
-if [ -f target/qemu-m33/Makefile ]; then
-    run make --no-print-directory -C target/qemu-m33 test
-fi
-if [ -f target/qemu-rv32/Makefile ]; then
-    run make --no-print-directory -C target/qemu-rv32 test
+# The emulated boards: both images built first (the Hazard3's uses the
+# M33's built-in model header), then the two suites side by side, each one
+# QEMU at a time, each into its own log.
+if [ -f target/qemu-m33/Makefile ] && [ -f target/qemu-rv32/Makefile ]; then
+    if command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null; then
+        make --no-print-directory -s -j2 -C target/qemu-m33 all > build/boards-build.log 2>&1 || cat build/boards-build.log
+    fi
+    if command -v riscv64-unknown-elf-gcc >/dev/null && command -v qemu-system-riscv32 >/dev/null; then
+        make --no-print-directory -s -j2 -C target/qemu-rv32 all >> build/boards-build.log 2>&1 || cat build/boards-build.log
+    fi
+    make --no-print-directory -C target/qemu-m33 test > build/m33-test.log 2>&1 &
+    m33=$!
+    make --no-print-directory -C target/qemu-rv32 test > build/rv32-test.log 2>&1 &
+    rv32=$!
+    wait $m33 $rv32
+    for board in m33 rv32; do
+        echo "== make --no-print-directory -C target/qemu-$board test" | tee -a "$log"
+        tee -a "$log" < build/$board-test.log
+    done
 fi
 # the README's output blocks are what the programs print now
 run sh tools/readme_blocks.sh

@@ -384,6 +384,8 @@ typedef struct {
     uint64_t before; /* main-estimate cycles of the block before this instruction */
 } insn_at;
 
+static void on_mark(unsigned which); /* the marks, below */
+
 static const block *last_block;
 static uint64_t block_clock; /* the clock when the current block began */
 static uint64_t block_stall; /* stall_cycles then */
@@ -395,7 +397,6 @@ static void on_memory(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t va
     const insn_at *at = udata;
     int is_write = qemu_plugin_mem_is_store(info);
     if (is_write && vaddr >= marks_addr && vaddr < marks_addr + 16) {
-        void on_mark(unsigned which);
         on_mark((unsigned)(vaddr - marks_addr));
         return;
     }
@@ -489,7 +490,7 @@ static uint64_t sections;
 
 static uint64_t max3(uint64_t a, uint64_t b, uint64_t c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
 
-void on_mark(unsigned which) {
+static void on_mark(unsigned which) {
     snapshot s = now_snapshot();
     switch (which) {
     case MARK_STORY_BEGIN:
@@ -526,8 +527,10 @@ static void report(qemu_plugin_id_t id, void *udata) {
     (void)id;
     (void)udata;
     char line[2048];
-    const snapshot *a = &story_begin, *b = &story_end;
-    if (!stories) b = &(snapshot){{cpu_cycles[0], cpu_cycles[1]}, stall_cycles, {0}, {0}, insns}, a = &(snapshot){{0, 0}, 0, {0}, {0}, 0};
+    /* the marked story, or (an image that marks none) the whole run */
+    static const snapshot zero;
+    snapshot whole = now_snapshot();
+    const snapshot *a = stories ? &story_begin : &zero, *b = stories ? &story_end : &whole;
     uint64_t stall = b->stall - a->stall;
     uint64_t cycles = b->cpu[0] - a->cpu[0] + stall - overlapped[0];
     uint64_t slow = b->cpu[1] - a->cpu[1] + stall - overlapped[1];
