@@ -345,15 +345,16 @@ static void test_reference_tokenizers(void) {
         if (!e) continue;
         for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) CHECK(same_encoding(e, &v, texts[i]));
         /* the Llama 2 vocabulary's many merges on random texts: the heap's
-         * order of merges is run.c's scan's */
+         * order of merges is run.c's scan's (a few: the reference looks
+         * pieces up linearly in 32,000) */
         uint64_t rng = 2350 + (uint64_t)variant;
         char text[200];
         int agree = 0;
-        for (int i = 0; i < 200; i++) {
-            random_text(&rng, text, 1 + (int)(pl_random_u32(&rng) % 150), i % 10 == 0);
+        for (int i = 0; i < 6; i++) {
+            random_text(&rng, text, 40 + (int)(pl_random_u32(&rng) % 60), i % 3 == 0);
             agree += same_encoding(e, &v, text);
         }
-        CHECK_EQ_INT(agree, 200);
+        CHECK_EQ_INT(agree, 6);
         pl_close(e);
         free(model);
     }
