@@ -42,7 +42,8 @@ typedef enum {
     PL_ERR_TOKENIZER_FORMAT = 8,   /* bad header or token record */
     PL_ERR_TOKENIZER_TRUNCATED = 9,/* blob ends inside a token record */
     PL_ERR_TOKENIZER_VOCAB = 10,   /* fewer entries than the model's vocabulary */
-    PL_ERR_PROMPT_TOO_LONG = 11,   /* more bytes than reserved, or more tokens than the context */
+    PL_ERR_PROMPT_TOO_LONG = 11,   /* more bytes than the engine reserved at open (a prompt of more
+                                    * tokens than the story is cut, as run.c cuts it) */
     PL_ERR_PROMPT_ENCODING = 12,   /* the tokenizer cannot encode this prompt */
     PL_ERR_NO_MEMORY = 13,         /* an allocator hook returned NULL */
     PL_ERR_UNSUPPORTED = 14        /* a valid file this build does not run */
