@@ -78,7 +78,7 @@ PL_HOT static void attention_heads(const pl_model_info *p, pl_state *s, size_t l
     int dim = p->dim, head_size = dim / p->n_heads;
     int kv_dim = dim / p->n_heads * p->n_kv_heads;
     int kv_mul = p->n_heads / p->n_kv_heads;
-    float scale_div = sqrtf((float)head_size);
+    float scale_div = plk_sqrtf((float)head_size);
 
     for (int h = h0; h < h1; h++) {
         const float *q = s->q + h * head_size;

@@ -28,6 +28,18 @@
 #ifndef PL_HOT
 #define PL_HOT
 #endif
+/* A helper a hot kernel calls in its loop: always inlined into it, so it
+ * runs where the kernel runs (at -Os GCC would keep it out of line, in
+ * flash). A rare path a hot kernel may call and that stays in flash says
+ * so: PL_COLD. tests/hot_code_check.sh holds the emulated M33 image, at -Os
+ * and -O2, to both. */
+#if defined(__GNUC__)
+#define PL_INLINE static inline __attribute__((always_inline))
+#define PL_COLD __attribute__((cold, noinline))
+#else
+#define PL_INLINE static inline
+#define PL_COLD
+#endif
 #ifndef PL_PORT_CPU_HZ
 #define PL_PORT_CPU_HZ 150000000ul /* the RP2350's stock clock */
 #endif

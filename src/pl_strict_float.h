@@ -29,6 +29,12 @@
 #pragma STDC FP_CONTRACT OFF
 #elif defined(__GNUC__)
 #pragma GCC optimize("fp-contract=off")
+/* One more, about where the code runs rather than what it computes: loops
+ * stay loops rather than becoming memset/memcpy calls the source does not
+ * write. On the board those calls would leave the kernels in SRAM for the C
+ * library in flash, through the cache the weights stream through
+ * (tests/hot_code_check.sh). */
+#pragma GCC optimize("no-tree-loop-distribute-patterns")
 #endif
 
 #endif /* PL_STRICT_FLOAT_H */

@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "../pl_port.h" /* PL_COLD */
+
 /* The kernels' loops want the fast path in their body, not a call (and on
  * the board not a call into flash); compilers that cannot force it are
  * still correct. */
@@ -42,7 +44,7 @@ static inline float plk_float_of(uint32_t u) {
 /* 2^(j/64), j = 0..63, in Q63 (rounded); pl_math.c. */
 extern const uint64_t plk_exp2_q63[64];
 /* The correctly rounded e^x for x with bits u, from the 64-bit series. */
-float plk_expf_exact(uint32_t u, int k, int n, int j);
+PL_COLD float plk_expf_exact(uint32_t u, int k, int n, int j);
 
 /* ln2/64 in Q38: its integer part and the next 31 bits of its fraction. */
 #define PLK_LN2_64_Q38_INT 0xb17217f7u

@@ -36,6 +36,9 @@ float pl_expf(float x);
 void pl_sincosf(float x, float *sin_out, float *cos_out);
 /* 10000^e for e in [-1, 1] (the rotary embedding's base); NaN outside. */
 float pl_pow10000f(float e);
+/* The IEEE square root (the C library's sqrtf), out of line: called once
+ * a vector, it stays in flash on the board (PL_COLD). */
+PL_COLD float plk_sqrtf(float x);
 
 #if defined(PL_LIBM_MATH) && !defined(PL_MATH_IMPLEMENTATION)
 /* Tests only: the C library's functions instead, to show that the C

@@ -29,13 +29,13 @@
 #include <string.h>
 
 /* A word of four weights, from any address (LDR takes unaligned ones). */
-static inline uint32_t load_word(const int8_t *p) {
+PL_INLINE uint32_t load_word(const int8_t *p) {
     uint32_t v;
     memcpy(&v, p, sizeof v);
     return v;
 }
 
-static inline uint32_t rotate_right_8(uint32_t v) { return (v >> 8) | (v << 24); }
+PL_INLINE uint32_t rotate_right_8(uint32_t v) { return (v >> 8) | (v << 24); }
 
 /* Four weights w0..w3 times the wide input block (x0 | x2 << 16, x1 | x3 << 16). */
 #define MAC4(acc, word, xw)                                                  \
@@ -133,7 +133,7 @@ PL_HOT __attribute__((noinline)) static void matvec_segments(float *out, const p
         [x3] "=&r"(x3), [t] "=&r"(t), [f] "=&t"(f)
 
 /* One segment of nw >= 1 words; *pw and *px advance. */
-static inline float segment_words(float val, const int8_t **pw, const uint32_t **px, int nw,
+PL_INLINE float segment_words(float val, const int8_t **pw, const uint32_t **px, int nw,
                                   float w_scale, float x_scale) {
     SEGMENT_REGS;
     __asm__(SEGMENT_ASM("nw", "ws", "")
@@ -145,7 +145,7 @@ static inline float segment_words(float val, const int8_t **pw, const uint32_t *
 
 /* A whole input group split by a weight group's end: na >= 1 words with
  * the weight scale ws_a, then nb >= 1 words with ws_b, both with x_scale. */
-static inline float segment_pair(float val, const int8_t **pw, const uint32_t **px, int na,
+PL_INLINE float segment_pair(float val, const int8_t **pw, const uint32_t **px, int na,
                                  int nb, float ws_a, float ws_b, float x_scale) {
     SEGMENT_REGS;
     __asm__(SEGMENT_ASM("na", "wsa", "")
@@ -196,7 +196,7 @@ PL_HOT __attribute__((noinline)) static void matvec_word_segments(float *out, co
  * input words twice, and per weight word SXTB16 (w0, w2), SMLAD, SXTB16 with
  * ROR #8 (w1, w3), SMLAD. Registers are pinned in ascending order because an
  * LDM fills its list in register order; w must be 4-byte aligned. */
-static inline int32_t dot16(int32_t acc, const int8_t **w, const uint32_t **x) {
+PL_INLINE int32_t dot16(int32_t acc, const int8_t **w, const uint32_t **x) {
     register uint32_t w0 __asm__("r2"), w1 __asm__("r3"), w2 __asm__("r4"), w3 __asm__("r5");
     register uint32_t x0 __asm__("r8"), x1 __asm__("r9"), x2 __asm__("r10"), x3 __asm__("r12");
     uint32_t t;
@@ -229,7 +229,7 @@ static inline int32_t dot16(int32_t acc, const int8_t **w, const uint32_t **x) {
 
 /* One whole group of gs weights (a multiple of 16), unrolled for the usual
  * sizes. */
-static inline int32_t dot_group(const int8_t **w, const uint32_t **x, int gs) {
+PL_INLINE int32_t dot_group(const int8_t **w, const uint32_t **x, int gs) {
     int32_t acc = 0;
     switch (gs) {
     case 64:
@@ -270,7 +270,7 @@ static inline int32_t dot_group(const int8_t **w, const uint32_t **x, int gs) {
  * and the reference's float step. With an odd number of groups, one group
  * a turn (49 instructions for 32 multiply-accumulates); with an even
  * number, two, their four scales loaded by two VLDMs (47 per group). */
-static inline __attribute__((always_inline)) void rows_g32(float *out, const plk_q8_vector *x,
+PL_INLINE void rows_g32(float *out, const plk_q8_vector *x,
                                                            const int8_t *pw, const float *sw,
                                                            int r0, int r1, int even) {
     register uint32_t w0 __asm__("r2"), w1 __asm__("r3");
@@ -413,7 +413,7 @@ PL_HOT void plk_dsp_matvec_q8_rows(float *out, const plk_q8_vector *x, const int
 /* The integer sum of a group of nw >= 1 words: an odd word first (LSRS
  * puts the count's low bit in the carry), then two a turn. *pw and *px
  * advance. */
-static inline int32_t q4_group_sum(const uint8_t **pw, const uint32_t **px, uint32_t nw) {
+PL_INLINE int32_t q4_group_sum(const uint8_t **pw, const uint32_t **px, uint32_t nw) {
     Q4_REGS;
     __asm__("movs %[acc], #0\n\t"
             "lsrs %[nw], %[nw], #1\n\t"
@@ -433,7 +433,7 @@ static inline int32_t q4_group_sum(const uint8_t **pw, const uint32_t **px, uint
 }
 
 /* A group of 32 (four words), unrolled. */
-static inline int32_t q4_sum_32(const uint8_t **pw, const uint32_t **px) {
+PL_INLINE int32_t q4_sum_32(const uint8_t **pw, const uint32_t **px) {
     Q4_REGS;
     __asm__("ldrd %[w0], %[w1], [%[pw]], #8\n\t"
             Q4_WORD("w0", Q4_START)
@@ -446,7 +446,7 @@ static inline int32_t q4_sum_32(const uint8_t **pw, const uint32_t **px) {
 }
 
 /* A half-precision scale as float, by VCVTB (exact, like plk_f16_to_f32). */
-static inline float f16_scale(uint16_t h) {
+PL_INLINE float f16_scale(uint16_t h) {
     float f;
     __asm__("vmov %[f], %[h]\n\tvcvtb.f32.f16 %[f], %[f]" : [f] "=t"(f) : [h] "r"((uint32_t)h));
     return f;

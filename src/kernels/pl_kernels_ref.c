@@ -24,7 +24,7 @@ PL_HOT void plk_rmsnorm(float *out, const float *x, const float *weight, int siz
     for (int j = 0; j < size; j++) ss += x[j] * x[j];
     ss /= (float)size;
     ss += 1e-5f;
-    ss = 1.0f / sqrtf(ss); /* IEEE square root: correctly rounded everywhere */
+    ss = 1.0f / plk_sqrtf(ss); /* IEEE square root: correctly rounded everywhere */
     for (int j = 0; j < size; j++) out[j] = weight[j] * (ss * x[j]);
 }
 

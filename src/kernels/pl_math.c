@@ -22,6 +22,8 @@
 #include "pl_kernels.h"
 #include "pl_expf_fast.h"
 
+#include <math.h> /* sqrtf, for plk_sqrtf alone */
+
 
 /* ---- 64-bit fixed-point helpers ------------------------------------------ */
 
@@ -142,7 +144,12 @@ static float exp_reduced(int n, int j, int64_t r_q70) {
 /* The exact path of pl_expf (pl_expf_fast.h): x = u's float, reduced with
  * k = n * 64 + j. x in Q69, modulo 2^64: r = x - k*ln2/64 fits in 64 bits,
  * so the wrapped difference is exact. */
-float plk_expf_exact(uint32_t u, int k, int n, int j) {
+/* The C library's square root (IEEE, correctly rounded everywhere), out of
+ * line and in flash on the board: a norm calls it once per vector, never in
+ * a loop. */
+PL_COLD float plk_sqrtf(float x) { return sqrtf(x); }
+
+PL_COLD float plk_expf_exact(uint32_t u, int k, int n, int j) {
     uint32_t ax = u & 0x7fffffffu;
     int ex = (int)((ax >> 23) & 0xff), sh;
     uint64_t mx = ax & 0x7fffffu, xq;
