@@ -153,9 +153,6 @@ static void on_interrupt(int sig) {
     interrupted = 1;
 }
 
-/* The loss became NaN or infinite. */
-#define PL_EXIT_DIVERGED 65
-
 static int usage(void) {
     pl_help("train", stderr);
     return PL_EXIT_USAGE;
@@ -533,7 +530,7 @@ int pl_cmd_train(int argc, char **argv) {
             else
                 fprintf(stderr, "picollama: train: the loss is %g at step %ld (a learning rate too high?); "
                                 "stopped before anything was saved\n", loss, step + 1);
-            rc = PL_EXIT_DIVERGED;
+            rc = PL_EXIT_DATAERR; /* the loss became NaN or infinite */
             break;
         }
         float *g = ws[0].grads;
