@@ -4,6 +4,7 @@
  *
  *   PL_HOT          placement of the kernels every token runs
  *   PL_PORT_CPU_HZ  the core clock the port's cycle counter runs at
+ *   PL_WEIGHTS_BEHIND_BURST_BUS  weights outside SRAM are read in address order
  */
 #ifndef PL_PORT_H
 #define PL_PORT_H
@@ -42,6 +43,15 @@
 #endif
 #ifndef PL_PORT_CPU_HZ
 #define PL_PORT_CPU_HZ 150000000ul /* the RP2350's stock clock */
+#endif
+/* On the board (a Cortex-M33: ARMv8-M mainline; a Hazard3: 32-bit RISC-V
+ * with no OS) weights outside SRAM sit behind the QSPI bus, which bursts
+ * only for addresses in order (docs/board-model.md), so the kernels read
+ * them as one stream even where that costs instructions. A PC reads its
+ * mapped file as fast in any order and keeps the cheaper order. */
+#if defined(ARDUINO_ARCH_RP2040) || defined(__ARM_ARCH_8M_MAIN__) || \
+    (defined(__riscv) && !defined(__linux__))
+#define PL_WEIGHTS_BEHIND_BURST_BUS 1
 #endif
 
 /* The board's memories (a Pimoroni PGA2350 class RP2350: 16 MB flash,

@@ -30,8 +30,17 @@ static int f32_input_group_size(const pl_tensor *t) {
 
 static void f32_matvec(float *out, const pl_input *in, const pl_tensor *t, int layer, int r0,
                        int r1) {
-    plk_matvec_f32(out, in->f, (const float *)(const void *)pl_tensor_layer(t, layer), t->cols,
-                   r0, r1);
+    const float *w = (const float *)(const void *)pl_tensor_layer(t, layer);
+#if defined(PL_WEIGHTS_BEHIND_BURST_BUS)
+    /* In SRAM any read order costs the same, and four rows at once load
+     * each input once for four; flash and PSRAM burst only for addresses
+     * in order (pl_port.h). The same bits either way. */
+    if (t->place != PL_PLACE_FAST) {
+        plk_matvec_f32_in_order(out, in->f, w, t->cols, r0, r1);
+        return;
+    }
+#endif
+    plk_matvec_f32(out, in->f, w, t->cols, r0, r1);
 }
 
 static int quantized_input_group_size(const pl_tensor *t) { return t->group_size; }

@@ -285,6 +285,17 @@ static void test_kernels(void) {
             want[i] = acc;
         }
         mismatches += memcmp(out, want, sizeof(float) * (size_t)d) != 0;
+        /* the in-order kernel (weights outside SRAM): the same bits */
+        memset(out, 0, sizeof(float) * (size_t)d);
+        plk_matvec_f32_in_order(out, x, w, 7, 0, d);
+        mismatches += memcmp(out, want, sizeof(float) * (size_t)d) != 0;
+        /* a span that starts inside: rows r0..d only */
+        if (d > 2) {
+            memset(out, 0, sizeof out);
+            plk_matvec_f32_in_order(out, x, w, 7, 2, d);
+            mismatches += out[0] != 0.0f || out[1] != 0.0f;
+            mismatches += memcmp(out + 2, want + 2, sizeof(float) * (size_t)(d - 2)) != 0;
+        }
     }
     CHECK_EQ_INT(mismatches, 0);
     /* softmax sums to one and keeps order; a huge logit does not overflow. */

@@ -55,6 +55,10 @@ PL_COLD float plk_sqrtf(float x);
 /* out[i] = sum over j of w[i*n + j] * x[j], for rows i in [r0, r1), each
  * row summed left to right (run.c's order). */
 void plk_ref_matvec_f32(float *out, const float *x, const float *w, int n, int r0, int r1);
+/* The same, bit for bit, reading one row after another: one sequential
+ * stream, for weights outside SRAM (their bus reads in bursts). */
+void plk_ref_matvec_f32_in_order(float *out, const float *x, const float *w, int n, int r0,
+                                 int r1);
 
 void plk_rmsnorm(float *out, const float *x, const float *weight, int size);
 void plk_softmax(float *x, int size);
@@ -265,6 +269,7 @@ void plk_rv32_quantize_q8(int8_t *q, float *scales, uint32_t *wide, const float 
 #define PLK_HAVE_TARGET_KERNELS 1 /* kernels beside the reference: tested against it */
 #endif
 #define plk_matvec_f32 plk_ref_matvec_f32
+#define plk_matvec_f32_in_order plk_ref_matvec_f32_in_order
 
 #ifdef __cplusplus
 }

@@ -110,14 +110,15 @@ PL_HOT void plk_ref_attention_mix(float *out, const float *att, const float *val
 }
 
 /* Four rows at a time, each still summed left to right: every x[j] is
- * loaded once for four rows, and four addition chains are in flight.
- * PL_ONE_ROW_MATVEC reads one row after another instead, as llama2.c's
- * run.c does (the board model's anchors: the same sums, run.c's read
- * order). */
+ * loaded once for four rows, and four addition chains are in flight. For
+ * weights in SRAM, where any read order costs the same. */
 PL_HOT void plk_ref_matvec_f32(float *out, const float *x, const float *w, int n, int r0,
                                int r1) {
+#if defined(PL_ONE_ROW_MATVEC)
+    /* run.c's read order everywhere (the board model's anchors) */
+    plk_ref_matvec_f32_in_order(out, x, w, n, r0, r1);
+#else
     int i = r0;
-#if !defined(PL_ONE_ROW_MATVEC)
     for (; i + 4 <= r1; i += 4) {
         const float *w0 = w + (size_t)i * (size_t)n;
         const float *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
@@ -134,8 +135,19 @@ PL_HOT void plk_ref_matvec_f32(float *out, const float *x, const float *w, int n
         out[i + 2] = a2;
         out[i + 3] = a3;
     }
+    plk_ref_matvec_f32_in_order(out, x, w, n, i, r1);
 #endif
-    for (; i < r1; i++) {
+}
+
+/* One row after another: the weights are read in address order, one
+ * sequential stream, so on the board each XIP cache miss continues the
+ * QSPI burst the one before it opened (four rows at once make every miss
+ * jump between four addresses, each a new command). The same sums as
+ * plk_ref_matvec_f32, bit for bit: each row is its own chain, left to
+ * right, in both. For weights in flash or PSRAM. */
+PL_HOT void plk_ref_matvec_f32_in_order(float *out, const float *x, const float *w, int n,
+                                        int r0, int r1) {
+    for (int i = r0; i < r1; i++) {
         const float *wr = w + (size_t)i * (size_t)n;
         float a = 0.0f;
         for (int j = 0; j < n; j++) a += wr[j] * x[j];
