@@ -8,6 +8,7 @@
 #include "pl_internal.h"
 
 #include <math.h> /* sqrtf: IEEE, correctly rounded everywhere */
+#include <string.h>
 
 void pl_state_layout(pl_state *s, const pl_model_info *p, int positions, int cores,
                      pl_arena *fast, pl_arena *kv) {
@@ -29,6 +30,8 @@ void pl_state_layout(pl_state *s, const pl_model_info *p, int positions, int cor
         s->rope_freq = pl_arena_take(fast, half_head * f);
         s->rope_cos = pl_arena_take(fast, half_head * f);
         s->rope_sin = pl_arena_take(fast, half_head * f);
+        s->k_new = pl_arena_take(fast, kv_dim * f);
+        s->v_new = pl_arena_take(fast, kv_dim * f);
         if (cores == 2) { /* the second core's attention scores, and the stage */
             s->att1 = pl_arena_take(fast, (uint64_t)positions * f);
             s->cores.stage_bytes = pl_cores_stage_bytes(p);
@@ -72,29 +75,66 @@ static void accumulate(float *a, const float *b, int size) {
     for (int i = 0; i < size; i++) a[i] += b[i];
 }
 
+/* The KV cache keeps each head's keys (and values) for successive positions
+ * side by side: [layers][kv_heads][positions][head_size]. A head's attention
+ * then reads its keys as one run in address order, which on the board is one
+ * QSPI burst from PSRAM where run.c's [layers][positions][kv_dim] starts a
+ * new burst every head_size floats. PL_RUNC_READ_ORDER keeps run.c's layout
+ * (the board model's anchors). The same values either way, so the same sums. */
+static size_t kv_offset(const pl_model_info *p, const pl_state *s, int layer, int kv_head,
+                        int pos) {
+    size_t head_size = (size_t)(p->dim / p->n_heads), kv_heads = (size_t)p->n_kv_heads;
+    size_t positions = (size_t)s->kv_positions;
+#if defined(PL_RUNC_READ_ORDER)
+    return (((size_t)layer * positions + (size_t)pos) * kv_heads + (size_t)kv_head) * head_size;
+#else
+    return (((size_t)layer * kv_heads + (size_t)kv_head) * positions + (size_t)pos) * head_size;
+#endif
+}
+
+/* Floats from one position's key of a head to the next one's. */
+static size_t kv_position_stride(const pl_model_info *p) {
+    size_t head_size = (size_t)(p->dim / p->n_heads);
+#if defined(PL_RUNC_READ_ORDER)
+    return head_size * (size_t)p->n_kv_heads;
+#else
+    return head_size;
+#endif
+}
+
+/* Files this position's keys and values (k_new, v_new) head by head. */
+static void kv_store(const pl_model_info *p, pl_state *s, int layer, int pos) {
+    int head_size = p->dim / p->n_heads;
+    for (int h = 0; h < p->n_kv_heads; h++) {
+        size_t at = kv_offset(p, s, layer, h, pos);
+        memcpy(s->key_cache + at, s->k_new + h * head_size, (size_t)head_size * sizeof(float));
+        memcpy(s->value_cache + at, s->v_new + h * head_size, (size_t)head_size * sizeof(float));
+    }
+}
+
 /* Heads [h0, h1) of one layer's attention at pos, with att as scratch. */
-PL_HOT static void attention_heads(const pl_model_info *p, pl_state *s, size_t layer_offset,
-                                   int pos, int h0, int h1, float *att) {
-    int dim = p->dim, head_size = dim / p->n_heads;
-    int kv_dim = dim / p->n_heads * p->n_kv_heads;
+PL_HOT static void attention_heads(const pl_model_info *p, pl_state *s, int layer, int pos,
+                                   int h0, int h1, float *att) {
+    int head_size = p->dim / p->n_heads;
     int kv_mul = p->n_heads / p->n_kv_heads;
+    size_t stride = kv_position_stride(p);
     float scale_div = plk_sqrtf((float)head_size);
 
     for (int h = h0; h < h1; h++) {
         const float *q = s->q + h * head_size;
-        size_t head_offset = layer_offset + (size_t)(h / kv_mul) * (size_t)head_size;
-        plk_attention_scores(att, q, s->key_cache + head_offset, (size_t)kv_dim, pos + 1,
-                             head_size, scale_div);
+        size_t head_start = kv_offset(p, s, layer, h / kv_mul, 0);
+        plk_attention_scores(att, q, s->key_cache + head_start, stride, pos + 1, head_size,
+                             scale_div);
         plk_softmax(att, pos + 1);
-        plk_attention_mix(s->xb + h * head_size, att, s->value_cache + head_offset,
-                          (size_t)kv_dim, pos + 1, head_size);
+        plk_attention_mix(s->xb + h * head_size, att, s->value_cache + head_start, stride,
+                          pos + 1, head_size);
     }
 }
 
 typedef struct {
     const pl_model_info *p;
     pl_state *s;
-    size_t layer_offset;
+    int layer;
     int pos;
 } attention_job;
 
@@ -103,23 +143,23 @@ typedef struct {
 static void attention_half(void *arg, int core) {
     const attention_job *j = (const attention_job *)arg;
     int half = j->p->n_heads / 2;
-    if (core == 0) attention_heads(j->p, j->s, j->layer_offset, j->pos, 0, half, j->s->att);
-    else attention_heads(j->p, j->s, j->layer_offset, j->pos, half, j->p->n_heads,
+    if (core == 0) attention_heads(j->p, j->s, j->layer, j->pos, 0, half, j->s->att);
+    else attention_heads(j->p, j->s, j->layer, j->pos, half, j->p->n_heads,
                          j->s->att1 ? j->s->att1 : j->s->att);
 }
 
 /* Attention on both cores only when the KV cache is in SRAM: from PSRAM,
  * two cores reading different heads' keys would break the bus's bursts,
  * so one core reads them, as one stream. */
-static void attention(const pl_model_info *p, pl_state *s, size_t layer_offset, int pos) {
+static void attention(const pl_model_info *p, pl_state *s, int layer, int pos) {
     attention_job j;
     if (!s->kv_in_sram) {
-        attention_heads(p, s, layer_offset, pos, 0, p->n_heads, s->att);
+        attention_heads(p, s, layer, pos, 0, p->n_heads, s->att);
         return;
     }
     j.p = p;
     j.s = s;
-    j.layer_offset = layer_offset;
+    j.layer = layer;
     j.pos = pos;
     pl_cores_run(&s->cores, attention_half, &j);
 }
@@ -139,19 +179,16 @@ float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
         pl_sincosf((float)pos * s->rope_freq[k], &s->rope_sin[k], &s->rope_cos[k]);
 
     for (int l = 0; l < p->n_layers; l++) {
-        size_t layer_offset = (size_t)l * (size_t)s->kv_positions * (size_t)kv_dim;
-        float *k = s->key_cache + layer_offset + (size_t)pos * (size_t)kv_dim;
-        float *v = s->value_cache + layer_offset + (size_t)pos * (size_t)kv_dim;
-
         plk_rmsnorm(s->xb, x, w->rms_att + (size_t)l * (size_t)dim, dim);
         pl_input_set(in, s->xb, dim);
         pl_linear(&s->cores, s->q, in, &w->wq, l);
-        pl_linear(&s->cores, k, in, &w->wk, l);
-        pl_linear(&s->cores, v, in, &w->wv, l);
+        pl_linear(&s->cores, s->k_new, in, &w->wk, l);
+        pl_linear(&s->cores, s->v_new, in, &w->wv, l);
         rope_rotate(s->q, dim, head_size, s->rope_cos, s->rope_sin);
-        rope_rotate(k, kv_dim, head_size, s->rope_cos, s->rope_sin);
+        rope_rotate(s->k_new, kv_dim, head_size, s->rope_cos, s->rope_sin);
+        kv_store(p, s, l, pos);
 
-        attention(p, s, layer_offset, pos);
+        attention(p, s, l, pos);
         pl_input_set(in, s->xb, dim);
         pl_linear(&s->cores, s->xb2, in, &w->wo, l);
         accumulate(x, s->xb2, dim);

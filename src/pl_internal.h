@@ -163,8 +163,9 @@ typedef struct {
     float *rope_freq;         /* [head_size/2] fixed at open */
     pl_input in;              /* the current product input and its int8 scratch */
     float *rope_cos, *rope_sin; /* [head_size/2] for the current position */
-    float *key_cache;         /* [layers][kv_positions][kv_dim] */
-    float *value_cache;       /* [layers][kv_positions][kv_dim] */
+    float *k_new, *v_new;     /* [kv_dim] this position's key and value */
+    float *key_cache;         /* [layers][kv_heads][kv_positions][head_size] */
+    float *value_cache;       /* the same (pl_forward.c: kv_offset) */
     int kv_positions;         /* positions the cache holds (<= seq_len) */
     int kv_in_sram;           /* the cache is in the fast pool */
     pl_cores cores;

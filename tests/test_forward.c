@@ -269,6 +269,37 @@ static void test_versions_bit_identical(void) {
     free(m0); free(t0); free(m1); free(t1);
 }
 
+/* The KV cache keeps one head's keys and values for successive positions
+ * side by side ([layers][kv_heads][positions][head_size], pl_forward.c), so
+ * attention reads each head as one run: after three positions the start of
+ * every head's block holds three written keys and the rest of the block is
+ * still the zeros of open. In run.c's layout ([layers][positions][kv_dim])
+ * the written entries would be the first three kv_dim rows instead. */
+static void test_kv_layout(void) {
+    fx_model_spec s = fx_small_spec();
+    uint8_t *m, *t;
+    pl_engine *e = open_model(&s, &m, &t);
+    CHECK(e != NULL);
+    if (e) {
+        const int written = 3, hs = s.dim / s.n_heads;
+        const size_t block = (size_t)e->state.kv_positions * (size_t)hs;
+        int misplaced = 0;
+        for (int pos = 0; pos < written; pos++) CHECK(pl_forward(e, pos + 1, pos) != NULL);
+        for (int b = 0; b < s.n_layers * s.n_kv_heads; b++)
+            for (size_t i = 0; i < block; i++) {
+                int want_written = i < (size_t)written * (size_t)hs;
+                size_t at = (size_t)b * block + i;
+                misplaced += (e->state.key_cache[at] != 0.0f) != want_written;
+                misplaced += (e->state.value_cache[at] != 0.0f) != want_written;
+            }
+        CHECK(e->state.kv_positions > written);
+        CHECK_EQ_INT(misplaced, 0);
+    }
+    pl_close(e);
+    free(m);
+    free(t);
+}
+
 static void test_kernels(void) {
     /* matmul: every row count 1..9 (the 4-row blocks and the tail) against
      * the plain row-by-row sum, bit for bit: the order of additions per row
@@ -643,5 +674,6 @@ int main(void) {
     test_int8_straddling_groups();
     test_against_reference();
     test_versions_bit_identical();
+    test_kv_layout();
     return pl_test_report("test_forward");
 }

@@ -114,7 +114,7 @@ PL_HOT void plk_ref_attention_mix(float *out, const float *att, const float *val
  * weights in SRAM, where any read order costs the same. */
 PL_HOT void plk_ref_matvec_f32(float *out, const float *x, const float *w, int n, int r0,
                                int r1) {
-#if defined(PL_ONE_ROW_MATVEC)
+#if defined(PL_RUNC_READ_ORDER)
     /* run.c's read order everywhere (the board model's anchors) */
     plk_ref_matvec_f32_in_order(out, x, w, n, r0, r1);
 #else
