@@ -156,12 +156,12 @@ bench: $(BUILD)/picollama
 
 # The command-output blocks of README.md and docs/ (inspect, the sample
 # stories, bench-m33, bench-rv32) rewritten from the programs.
-readme: $(BUILD)/picollama
+readme: $(BUILD)/picollama $(BUILD)/tests/make_fixture
 	@sh tools/readme_blocks.sh --update --full
 
 # Every output block of README.md and docs/, the whole board benches among
-# them (about 15 minutes); make test checks all but the full bench blocks.
-check-docs: $(BUILD)/picollama
+# them (about half an hour); make test checks all but the full bench blocks.
+check-docs: $(BUILD)/picollama $(BUILD)/tests/make_fixture
 	@sh tools/readme_blocks.sh --full
 
 # Bits per byte of every weight-type mix on tinystories_valid.txt (about 20

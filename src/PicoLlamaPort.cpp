@@ -18,10 +18,11 @@
 
 extern "C" {
 
-/* The fast pool (per-token vectors, logits, sampler index, weights placed
- * in SRAM) from the SRAM heap; the large pool (KV cache, tokenizer index,
- * weights placed in PSRAM) from PSRAM. free()
- * recognises PSRAM pointers, so both are released the same way. */
+/* The fast pool's blocks (per-token vectors, logits, sampler index,
+ * weights placed in SRAM) from the SRAM heap; the large pool's (tokenizer
+ * index, weights placed in PSRAM) from PSRAM; the KV cache, a block of its
+ * own, from the pool the plan puts it in. free() recognises PSRAM
+ * pointers, so all are released the same way. */
 static void *port_alloc(void *user, pl_pool pool, size_t size) {
     (void)user;
     return pool == PL_POOL_LARGE ? pmalloc(size) : malloc(size);

@@ -4,8 +4,9 @@
  * The whole C API. The engine reads a llama2.c checkpoint and tokenizer, or
  * a PicoLlama model file with its tokenizer inside, in place (a const array
  * in flash on the board, a mapped file on a PC), and allocates everything
- * it writes once, at open, through the platform's allocator hooks in two
- * pools:
+ * it writes once, at open, through the platform's allocator hooks, three
+ * blocks from two pools (one each, and the KV cache a block of its own from
+ * the pool it goes in, so a platform may serve it from other memory):
  *   - PL_POOL_FAST:  per-token vectors, logits, sampler index (SRAM on the board)
  *   - PL_POOL_LARGE: KV cache, tokenizer index, prompt scratch (PSRAM on the board)
  * Weights stay in place unless the options copy some, once, at open, into
@@ -224,8 +225,11 @@ typedef struct {
 #define PL_DEFAULT_PROMPT_BYTES 1024u
 
 typedef struct {
-    size_t fast_bytes;   /* one allocation from PL_POOL_FAST */
-    size_t large_bytes;  /* one allocation from PL_POOL_LARGE */
+    /* What each pool gives: one block each, and the KV cache
+     * (kv_cache_bytes, counted in the pool kv_place names) a third block,
+     * from that pool. Three allocations at open; none afterwards. */
+    size_t fast_bytes;   /* PL_POOL_FAST */
+    size_t large_bytes;  /* PL_POOL_LARGE */
     /* breakdown, for reports */
     size_t activations_bytes;  /* per-token vectors and logits */
     size_t sampler_bytes;      /* top-p index */

@@ -1,10 +1,13 @@
 /*
  * The engine: memory plan, open/close, and generation (run.c's generate()).
  *
- * Memory: pl_layout() lays out every buffer the engine writes in two arenas.
- * Run without a base it measures (pl_plan_memory); run again on the two
- * allocations it carves them (pl_open). One allocation per pool, at open,
- * through the platform's hooks; nothing afterwards.
+ * Memory: pl_layout() lays out every buffer the engine writes in three
+ * arenas: the fast pool's, the large pool's, and the KV cache's, which is a
+ * block of its own from the pool the plan puts it in (so a platform may serve
+ * it from another memory of that kind). Run without a base it measures
+ * (pl_plan_memory); run again on the three allocations it carves them
+ * (pl_open). Three allocations, at open, through the platform's hooks;
+ * nothing afterwards.
  */
 #include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
@@ -37,19 +40,19 @@ static int positions_of(const pl_options *options, const pl_model_info *info) {
 }
 
 /* Lays out the engine struct and every buffer, and the copies of the
- * placed weights; fills the plan's sizes (the placement is already in it). */
+ * placed weights; fills the plan's sizes (the placement is already in it).
+ * The pools' sizes count the KV cache in the pool it is in. */
 static void pl_layout(pl_engine *e, size_t max_prompt_bytes, pl_arena *fast,
-                      pl_arena *large, pl_memory_plan *plan) {
+                      pl_arena *large, pl_arena *kv, pl_memory_plan *plan) {
     uint64_t f, l;
-    pl_arena *kv = plan->kv_place == PL_PLACE_FAST ? fast : large;
 #define PL_MEASURED(field, call)                                            \
     (f = fast->used, l = large->used, call,                                 \
      plan->field = (size_t)((fast->used - f) + (large->used - l)))
     pl_arena_take(fast, sizeof(pl_engine));
     PL_MEASURED(activations_bytes,
                 pl_state_layout(&e->state, &e->info, e->positions, plan->cores, fast, NULL));
-    PL_MEASURED(kv_cache_bytes,
-                pl_state_layout(&e->state, &e->info, e->positions, plan->cores, NULL, kv));
+    pl_state_layout(&e->state, &e->info, e->positions, plan->cores, NULL, kv);
+    plan->kv_cache_bytes = (size_t)kv->used;
     PL_MEASURED(sampler_bytes, pl_sampler_layout(&e->sampler, e->info.vocab_size, fast));
     PL_MEASURED(tokenizer_bytes, pl_tokenizer_layout(&e->tokenizer, fast, large));
     PL_MEASURED(prompt_bytes, pl_tokenizer_layout_prompt(&e->tokenizer, max_prompt_bytes, large));
@@ -63,11 +66,13 @@ static void pl_layout(pl_engine *e, size_t max_prompt_bytes, pl_arena *fast,
     }
     plan->fast_bytes = (size_t)fast->used;
     plan->large_bytes = (size_t)large->used;
+    if (plan->kv_place == PL_PLACE_FAST) plan->fast_bytes += plan->kv_cache_bytes;
+    else plan->large_bytes += plan->kv_cache_bytes;
 }
 
 static pl_status measure(pl_engine *e, const pl_options *options, pl_memory_plan *plan,
                          pl_error *err) {
-    pl_arena fast = {NULL, 0}, large = {NULL, 0};
+    pl_arena fast = {NULL, 0}, large = {NULL, 0}, kv = {NULL, 0};
     memset(plan, 0, sizeof *plan);
     e->positions = positions_of(options, &e->info);
     plan->kv_positions = e->positions;
@@ -75,8 +80,9 @@ static pl_status measure(pl_engine *e, const pl_options *options, pl_memory_plan
     plan->stage_bytes = plan->cores == 2 ? pl_cores_stage_bytes(&e->info) : 0;
     plan->kv_place = options && options->kv_cache_fast ? PL_PLACE_FAST : PL_PLACE_LARGE;
     pl_place_weights(&e->info, options, plan);
-    pl_layout(e, prompt_bytes_of(options), &fast, &large, plan);
-    if (fast.used > (uint64_t)SIZE_MAX / 2 || large.used > (uint64_t)SIZE_MAX / 2)
+    pl_layout(e, prompt_bytes_of(options), &fast, &large, &kv, plan);
+    if (fast.used > (uint64_t)SIZE_MAX / 4 || large.used > (uint64_t)SIZE_MAX / 4 ||
+        kv.used > (uint64_t)SIZE_MAX / 4)
         return pl_fail(err, PL_ERR_NO_MEMORY,
                        "this model needs more memory than this platform can address");
     return PL_OK;
@@ -136,15 +142,48 @@ static void copy_placed_weights(pl_engine *e, const uint8_t *blob) {
     e->plan.copy_ticks = now(e) - t0;
 }
 
+/* Releases blocks [0, n) in reverse order of taking (the fast one, which
+ * holds the engine, last). */
+static void release_blocks(const pl_platform *platform, const pool_block *blocks, int n) {
+    while (n-- > 0) platform->release(platform->user, blocks[n].pool, blocks[n].ptr);
+}
+
+/* Takes every block from the platform, each aligned as the engine needs:
+ * 8 for the fast pool's (the engine's own structure, with 64-bit fields,
+ * starts it), 4 for the others (floats and 32-bit words); on any failure
+ * gives back what it took. */
+static pl_status take_blocks(const pl_platform *platform, pool_block *blocks, pl_error *err) {
+    for (int i = 0; i < PL_BLOCK_COUNT; i++) {
+        unsigned align = i == PL_BLOCK_FAST ? 8u : 4u;
+        int fast = blocks[i].pool == PL_POOL_FAST;
+        const char *pool = fast ? "fast pool (SRAM)" : "large pool (PSRAM)";
+        const char *what = i == PL_BLOCK_KV ? " for the KV cache" : "";
+        blocks[i].ptr = platform->alloc(platform->user, blocks[i].pool, blocks[i].size);
+        if (!blocks[i].ptr) {
+            release_blocks(platform, blocks, i);
+            return pl_fail(err, PL_ERR_NO_MEMORY, "the %s could not give %lu bytes%s", pool,
+                           (unsigned long)blocks[i].size, what);
+        }
+        if (((uintptr_t)blocks[i].ptr & (align - 1u)) != 0) {
+            release_blocks(platform, blocks, i + 1);
+            return pl_fail(err, PL_ERR_ALIGNMENT,
+                           "the platform's allocator returned a %s pool block%s not aligned to %u bytes",
+                           fast ? "fast" : "large", what, align);
+        }
+        memset(blocks[i].ptr, 0, blocks[i].size);
+    }
+    return PL_OK;
+}
+
 pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
                   const void *tokenizer, size_t tokenizer_size,
                   const pl_options *options, const pl_platform *platform,
                   pl_error *err) {
     pl_engine tmp, *e;
     pl_memory_plan plan;
-    pl_arena fast, large;
+    pl_arena fast, large, kv;
     pl_status st;
-    void *fast_pool, *large_pool;
+    pool_block blocks[PL_BLOCK_COUNT];
 
     pl_clear_error(err);
     if (!out || !platform || !platform->alloc || !platform->release)
@@ -163,43 +202,32 @@ pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
         return pl_fail(err, PL_ERR_ARGUMENT,
                        "two cores were asked for, but the platform cannot run work on a second core");
 
-    fast_pool = platform->alloc(platform->user, PL_POOL_FAST, plan.fast_bytes);
-    if (!fast_pool)
-        return pl_fail(err, PL_ERR_NO_MEMORY,
-                       "the fast pool (SRAM) could not give %lu bytes",
-                       (unsigned long)plan.fast_bytes);
-    large_pool = platform->alloc(platform->user, PL_POOL_LARGE, plan.large_bytes);
-    if (!large_pool) {
-        platform->release(platform->user, PL_POOL_FAST, fast_pool);
-        return pl_fail(err, PL_ERR_NO_MEMORY,
-                       "the large pool (PSRAM) could not give %lu bytes",
-                       (unsigned long)plan.large_bytes);
-    }
-    if (((uintptr_t)fast_pool & 7u) != 0 || ((uintptr_t)large_pool & 3u) != 0) {
-        int fast_bad = ((uintptr_t)fast_pool & 7u) != 0;
-        platform->release(platform->user, PL_POOL_LARGE, large_pool);
-        platform->release(platform->user, PL_POOL_FAST, fast_pool);
-        return pl_fail(err, PL_ERR_ALIGNMENT,
-                       "the platform's allocator returned a %s pool block not aligned to %d bytes",
-                       fast_bad ? "fast" : "large", fast_bad ? 8 : 4);
-    }
-    memset(fast_pool, 0, plan.fast_bytes);
-    memset(large_pool, 0, plan.large_bytes);
+    blocks[PL_BLOCK_FAST].pool = PL_POOL_FAST;
+    blocks[PL_BLOCK_FAST].size = plan.fast_bytes;
+    blocks[PL_BLOCK_LARGE].pool = PL_POOL_LARGE;
+    blocks[PL_BLOCK_LARGE].size = plan.large_bytes;
+    /* the cache is a block of its own, from the pool it is counted in */
+    blocks[PL_BLOCK_KV].pool = plan.kv_place == PL_PLACE_FAST ? PL_POOL_FAST : PL_POOL_LARGE;
+    blocks[PL_BLOCK_KV].size = plan.kv_cache_bytes;
+    blocks[plan.kv_place == PL_PLACE_FAST ? PL_BLOCK_FAST : PL_BLOCK_LARGE].size -= plan.kv_cache_bytes;
+    st = take_blocks(platform, blocks, err);
+    if (st != PL_OK) return st;
 
     /* The engine struct is the first thing in the fast pool. */
-    e = (pl_engine *)fast_pool;
+    e = (pl_engine *)blocks[PL_BLOCK_FAST].ptr;
     *e = tmp;
-    fast.base = (uint8_t *)fast_pool;
+    fast.base = (uint8_t *)blocks[PL_BLOCK_FAST].ptr;
     fast.used = 0;
-    large.base = (uint8_t *)large_pool;
+    large.base = (uint8_t *)blocks[PL_BLOCK_LARGE].ptr;
     large.used = 0;
+    kv.base = (uint8_t *)blocks[PL_BLOCK_KV].ptr;
+    kv.used = 0;
     e->plan = plan;
-    pl_layout(e, prompt_bytes_of(options), &fast, &large, &e->plan);
+    pl_layout(e, prompt_bytes_of(options), &fast, &large, &kv, &e->plan);
     e->platform = *platform;
     e->state.cores.platform = plan.cores == 2 ? &e->platform : NULL;
     e->state.kv_in_sram = plan.kv_place == PL_PLACE_FAST;
-    e->fast_pool = fast_pool;
-    e->large_pool = large_pool;
+    memcpy(e->blocks, blocks, sizeof blocks);
     copy_placed_weights(e, (const uint8_t *)model);
     pl_state_init(&e->state, &e->info);
     pl_tokenizer_index(&e->tokenizer);
@@ -211,9 +239,9 @@ pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
 void pl_close(pl_engine *e) {
     if (!e) return;
     pl_platform platform = e->platform;
-    void *large_pool = e->large_pool, *fast_pool = e->fast_pool;
-    platform.release(platform.user, PL_POOL_LARGE, large_pool);
-    platform.release(platform.user, PL_POOL_FAST, fast_pool); /* e lives here */
+    pool_block blocks[PL_BLOCK_COUNT];
+    memcpy(blocks, e->blocks, sizeof blocks); /* e lives in the first */
+    release_blocks(&platform, blocks, PL_BLOCK_COUNT);
 }
 
 const pl_model_info *pl_info(const pl_engine *e) { return &e->info; }

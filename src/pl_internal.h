@@ -37,7 +37,7 @@ static inline float pl_read_f32(const uint8_t *p) {
     return v;
 }
 
-/* ---- bump arena: one allocation per pool, carved at open ---------------- */
+/* ---- bump arena: one per allocation, carved at open ---------------------- */
 
 /* With base == NULL the arena only measures: the same layout code computes
  * the memory plan and then carves the real pools, so they cannot disagree. */
@@ -236,6 +236,15 @@ int pl_sample(pl_sampler *s, float *logits, float temperature, float topp);
 
 /* ---- the engine (pl_engine.c) ------------------------------------------ */
 
+/* The engine's allocations: the fast pool's block (the engine first), the
+ * large pool's, and the KV cache's, from the pool the plan puts it in. */
+enum { PL_BLOCK_FAST, PL_BLOCK_LARGE, PL_BLOCK_KV, PL_BLOCK_COUNT };
+typedef struct {
+    pl_pool pool;
+    size_t size;
+    void *ptr;
+} pool_block;
+
 struct pl_engine {
     pl_model_info info;
     int positions;                          /* the KV cache's */
@@ -246,8 +255,7 @@ struct pl_engine {
     pl_sampler sampler;
     pl_memory_plan plan;
     pl_platform platform;
-    void *fast_pool;
-    void *large_pool;
+    pool_block blocks[PL_BLOCK_COUNT];      /* what pl_open took, in order */
 };
 
 #endif /* PL_INTERNAL_H */

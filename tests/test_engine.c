@@ -1,6 +1,6 @@
 /*
  * The engine as a sketch uses it: the memory plan is exactly what open
- * allocates (two allocations, then none per token), allocation failures are
+ * allocates (three allocations, then none per token), allocation failures are
  * errors, generation follows run.c's loop (prompt forced, BOS stops, steps
  * clamp), the callback can stop a story, and bad settings are refused.
  */
@@ -13,6 +13,7 @@
 /* An allocator that records every call and can be told to fail. */
 typedef struct {
     int calls, frees, fail_pool; /* fail_pool -1: never */
+    int fail_call;               /* the call that fails (1: the first); 0: none */
     size_t sizes[2];
     int outstanding;
 } counting;
@@ -20,8 +21,8 @@ typedef struct {
 static void *c_alloc(void *user, pl_pool pool, size_t size) {
     counting *c = (counting *)user;
     c->calls++;
-    if ((int)pool == c->fail_pool) return NULL;
-    c->sizes[pool] = size;
+    if ((int)pool == c->fail_pool || c->calls == c->fail_call) return NULL;
+    c->sizes[pool] += size; /* what each pool gave, over its blocks */
     c->outstanding++;
     return malloc(size);
 }
@@ -93,8 +94,9 @@ static void test_memory_plan(void) {
     pl_error err;
     CHECK_STATUS(pl_plan_memory(b.model, b.msize, b.tok, b.tsize, &opt, &plan, &err), PL_OK, err);
     CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, &opt, &platform, &err), PL_OK, err);
-    /* Exactly two allocations, of exactly the planned sizes. */
-    CHECK_EQ_INT(c.calls, 2);
+    /* Exactly three allocations (a block from each pool, and the KV cache
+     * its own from the large pool), of exactly the planned sizes. */
+    CHECK_EQ_INT(c.calls, 3);
     CHECK_EQ_INT(c.sizes[PL_POOL_FAST], plan.fast_bytes);
     CHECK_EQ_INT(c.sizes[PL_POOL_LARGE], plan.large_bytes);
     CHECK_EQ_INT(pl_memory(e)->fast_bytes, plan.fast_bytes);
@@ -111,12 +113,13 @@ static void test_memory_plan(void) {
     pl_seed(e, 3);
     CHECK_STATUS(pl_generate(e, "Once upon a time", &s, collect, &col, NULL, &err), PL_OK, err);
     CHECK_STATUS(pl_generate(e, NULL, &s, collect, &col, NULL, &err), PL_OK, err);
-    CHECK_EQ_INT(c.calls, 2);
+    CHECK_EQ_INT(c.calls, 3);
     pl_close(e);
-    CHECK_EQ_INT(c.frees, 2);
+    CHECK_EQ_INT(c.frees, 3);
     CHECK_EQ_INT(c.outstanding, 0);
 
-    /* A failing pool is an error, and nothing is left allocated. */
+    /* A failing pool, or any one failing block, is an error that names
+     * what could not be had, and nothing is left allocated. */
     for (int pool = 0; pool <= 1; pool++) {
         platform = counting_platform(&c);
         c.fail_pool = pool;
@@ -126,6 +129,29 @@ static void test_memory_plan(void) {
         CHECK(e == NULL);
         CHECK_EQ_INT(c.outstanding, 0);
     }
+    for (int call = 1; call <= 3; call++) {
+        platform = counting_platform(&c);
+        c.fail_call = call;
+        CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, NULL, &platform, &err),
+                     PL_ERR_NO_MEMORY, err);
+        CHECK_EQ_INT(c.outstanding, 0);
+        CHECK_EQ_INT(c.frees, call - 1);
+        CHECK((strstr(err.message, "KV cache") != NULL) == (call == 3));
+    }
+    /* The KV cache in SRAM: its block comes from the fast pool, and moves
+     * its bytes from one pool's count to the other's. */
+    pl_memory_plan in_large = plan;
+    platform = counting_platform(&c);
+    opt.kv_cache_fast = 1;
+    CHECK_STATUS(pl_plan_memory(b.model, b.msize, b.tok, b.tsize, &opt, &plan, &err), PL_OK, err);
+    CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, &opt, &platform, &err), PL_OK, err);
+    CHECK_EQ_INT(c.calls, 3);
+    CHECK_EQ_INT(c.sizes[PL_POOL_FAST], plan.fast_bytes);
+    CHECK_EQ_INT(c.sizes[PL_POOL_LARGE], plan.large_bytes);
+    CHECK_EQ_INT(plan.fast_bytes, in_large.fast_bytes + in_large.kv_cache_bytes);
+    CHECK_EQ_INT(plan.large_bytes, in_large.large_bytes - in_large.kv_cache_bytes);
+    pl_close(e);
+    CHECK_EQ_INT(c.outstanding, 0);
     /* Missing hooks and NULL arguments. */
     pl_platform none = {NULL, NULL, NULL, NULL, NULL};
     CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, NULL, &none, &err), PL_ERR_ARGUMENT, err);
@@ -360,7 +386,7 @@ static pl_status short_story(pl_engine *e, int steps, pl_stats *st, pl_error *er
 static void test_placement(void) {
     /* A PicoLlama file with every type; placed in place, all in the fast
      * pool, all in the large pool, within a budget, and by the board rule:
-     * the same logits bit for bit, two allocations of the planned sizes,
+     * the same logits bit for bit, three allocations of the planned sizes,
      * each tensor's copy counted in its pool, traffic by place. */
     fx_model_spec s = fx_small_spec();
     s.shared_classifier = 0;
@@ -400,7 +426,7 @@ static void test_placement(void) {
         platform = counting_platform(&c);
         CHECK_STATUS(pl_open(&e, m, size, NULL, 0, &opt, &platform, &err), PL_OK, err);
         if (!e) continue;
-        CHECK_EQ_INT(c.calls, 2);
+        CHECK_EQ_INT(c.calls, 3);
         CHECK_EQ_INT(c.sizes[PL_POOL_FAST], plan.fast_bytes);
         CHECK_EQ_INT(c.sizes[PL_POOL_LARGE], plan.large_bytes);
         float *got = all_logits(e, s.seq_len, s.vocab_size);
@@ -609,7 +635,7 @@ static void test_two_cores(void) {
                 CHECK_EQ_INT(pl_memory(e2)->cores, 2);
                 CHECK(pl_memory(e2)->stage_bytes > 0);
                 CHECK(pl_memory(e2)->fast_bytes >= pl_memory(e1)->fast_bytes + pl_memory(e2)->stage_bytes);
-                CHECK_EQ_INT(c2.calls, 2);
+                CHECK_EQ_INT(c2.calls, 3);
                 /* work was handed to both cores */
                 pl_stats st;
                 CHECK_STATUS(short_story(e2, 4, &st, &err), PL_OK, err);

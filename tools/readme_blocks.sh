@@ -4,11 +4,11 @@
 # fence) must hold what COMMAND prints now. A block may elide with a line
 # "...": then its lines before it must be the first lines of the output and
 # its lines after it the last ones. Blocks checked: `build/picollama inspect
-# build/stories-shipped.bin --place auto`, the sample stories
+# build/stories-shipped.bin --place auto` and the 15M fixture's, the sample stories
 # (tools/sample_stories.sh), the README's headline board figures (a few
 # cases of make bench-m33, the same lines as in docs/board.md's block), and
 # with --full the whole `make bench-m33` and `make bench-rv32` blocks of
-# docs/board.md (about 15 minutes; make test checks the headline cases,
+# docs/board.md (about half an hour; make test checks the headline cases,
 # make check-docs all). Lines that need ../shared are left out without it.
 #   sh tools/readme_blocks.sh           compare (part of make test)
 #   sh tools/readme_blocks.sh --full    compare every block (make check-docs)
@@ -40,6 +40,9 @@ run() {
         # shellcheck disable=SC2086
         $BUILD/picollama convert models/stories.bin build/stories-shipped.bin -z models/stories-tok.bin $shipped 2>/dev/null
         $BUILD/picollama inspect build/stories-shipped.bin --place auto ;;
+    inspect-15m)
+        BUILD=$BUILD sh tests/fixture_15m.sh build/m15-int4.bin &&
+            $BUILD/picollama inspect build/m15-int4.bin --place auto ;;
     bench-m33)
         make --no-print-directory bench-m33 2>&1 | grep -E '^bench:' ;;
     bench-headline)
@@ -94,6 +97,7 @@ check_block() {
 
 check_block '$ build/picollama -s 1 -n 120 -t 0.8 -i "Once upon a time" | fold -s -w 76' story
 check_block '$ build/picollama inspect build/stories-shipped.bin --place auto' inspect
+check_block '$ sh tests/fixture_15m.sh build/m15-int4.bin && build/picollama inspect build/m15-int4.bin --place auto' inspect-15m
 if [ -f "$SHARED/data/models/stories260K.bin" ]; then
     check_block '$ sh tools/libm_agreement.sh' libm
 else

@@ -13,11 +13,11 @@
 #include "picollama.h"
 
 /* The pools: the fast pool is the SRAM the linker leaves (424 KB), the
- * large pool the PSRAM after the model files. Each hands out one block. */
+ * large pool the PSRAM after the model files (pools.c). */
 pl_platform board_platform(void);
 /* The files take the first `bytes` of the 16 MB region (read-only from now
  * on where the board can say so); the PSRAM follows them: 8 MB, or what
- * the region has left. */
+ * the region has left with the linker script's spill range beside it. */
 void board_use_blobs(size_t bytes);
 /* The board's part of board_use_blobs: the files read-only, the PSRAM
  * read-write, where it can say so (an MPU), or nothing. */

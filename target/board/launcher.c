@@ -145,20 +145,23 @@ int main(int argc, char **argv) {
         qargv[q++] = "-device";
         qargv[q++] = tok_dev;
     }
-    /* The board model's memory map: the image's code region and the files
-     * are the board's flash (read in place), what follows the files is its
-     * PSRAM, as pools.c lays it out (the files rounded up to 32 bytes, 8 MB
-     * at most); the marks are board_marks.h's. */
+    /* The board model's memory map: the image's code and the files are the
+     * board's flash (read in place); what follows the files is its PSRAM,
+     * as pools.c lays it out (the files rounded up to 32 bytes, 8 MB at
+     * most), and on the M33 so is the code region's top 3.5 MB (m33.ld's
+     * PSRAM_SPILL, used when big files leave less than 8 MB); the marks are
+     * board_marks.h's. */
     char plugin[1024];
     const char *model_so = getenv("PICOLLAMA_BOARD_MODEL");
     if (model_so && *model_so) {
         unsigned long files = tsize ? toff + (unsigned long)tsize : (unsigned long)msize;
         unsigned long psram = blobs_addr + ((files + 31u) & ~31ul), psram_end = psram + (8ul << 20);
         if (psram_end > blobs_addr + BLOBS_SIZE) psram_end = blobs_addr + BLOBS_SIZE;
-        snprintf(plugin, sizeof plugin, "%s,isa=%s,flash=0x%lx:0x%lx,flash=0x%lx:0x%lx,psram=0x%lx:0x%lx,marks=0x%lx",
-                 model_so, rv32 ? "rv32" : "thumb", rv32 ? 0x80000000ul : 0x10000000ul,
-                 rv32 ? 0x80400000ul : 0x10400000ul, blobs_addr, psram, psram, psram_end,
-                 rv32 ? 0x80F00000ul : 0x28300000ul);
+        int n = snprintf(plugin, sizeof plugin, "%s,isa=%s,flash=0x%lx:0x%lx,flash=0x%lx:0x%lx,psram=0x%lx:0x%lx,marks=0x%lx",
+                         model_so, rv32 ? "rv32" : "thumb", rv32 ? 0x80000000ul : 0x10000000ul,
+                         rv32 ? 0x80400000ul : 0x10080000ul, blobs_addr, psram, psram, psram_end,
+                         rv32 ? 0x80F00000ul : 0x28300000ul);
+        if (!rv32) snprintf(plugin + n, sizeof plugin - (size_t)n, ",psram=0x10080000:0x10400000");
         qargv[q++] = "-plugin";
         qargv[q++] = plugin;
         qargv[q++] = "-d"; /* the plugin's report goes through QEMU's log (stderr) */

@@ -113,6 +113,12 @@ run 14mb-q8 "the same architecture in int8, group 32, random weights" "$d/orig14
 run 14mb-fastest "the same: int8 layers, int4 embedding and classifier (groups of 32), placed by the Arduino class's rule" \
     "$d/orig14mb-fast.bin" - "--place auto"
 run 14mb-fastest-2core "the same on two cores" "$d/orig14mb-fast.bin" - "--place auto --cores 2"
+if wanted 15m-int4 || wanted 15m-int4-2core; then
+    (cd $ROOT && BUILD=build sh tests/fixture_15m.sh "$d/m15-int4.bin") || exit 1
+fi
+run 15m-int4 "stories15M's architecture, int4, random weights (tests/fixture_15m.sh), placed by the Arduino class's rule" \
+    "$d/m15-int4.bin" - "--place auto"
+run 15m-int4-2core "the same on two cores" "$d/m15-int4.bin" - "--place auto --cores 2"
 
 # The anchors (docs/board-model.md): each published figure's configuration.
 ANCHOR='-n 256 -t 1.0 -p 0.9 -s 42 -i "Once upon a time"'

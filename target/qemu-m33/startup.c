@@ -12,7 +12,7 @@
 extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end;
 extern uint32_t __stack0_bottom, __stack0_top;
 extern uint8_t __flash_start, __flash_end, __sram_start, __sram_end, __psram_size;
-extern uint8_t __blobs_start, __blobs_end;
+extern uint8_t __blobs_start, __blobs_end, __psram_spill_start, __psram_spill_end;
 int board_main(void);
 
 #define REG(addr) (*(volatile uint32_t *)(addr))
@@ -105,6 +105,8 @@ static void mpu_init(void) {
     /* read-write, and executable: the hot kernels run from SRAM, as on
      * the board (.time_critical, copied with .data) */
     mpu_region(1, &__sram_start, &__sram_end, 0u, 0u);
+    /* the PSRAM's spill range at the code region's top (m33.ld) */
+    mpu_region(5, &__psram_spill_start, &__psram_spill_end, 0u, 1u);
     /* the board model's marks (board_marks.h) */
     mpu_region(4, (const void *)BOARD_MARKS, (const void *)(BOARD_MARKS + 32u), 0u, 1u);
     /* no files yet: the PSRAM from the region's start (board_use_blobs) */
