@@ -26,6 +26,10 @@
 #include "pl_format.h"
 
 #define BLOBS_SIZE (16ul << 20)
+/* target/qemu-m33/m33.ld: the code region's first 512 KB hold the image,
+ * the rest (PSRAM_SPILL) is more of the PSRAM */
+#define M33_CODE_END 0x10080000ul
+#define M33_PSRAM_SPILL "0x10080000:0x10400000"
 
 static long file_size(const char *what, const char *path) {
     struct stat st;
@@ -159,9 +163,9 @@ int main(int argc, char **argv) {
         if (psram_end > blobs_addr + BLOBS_SIZE) psram_end = blobs_addr + BLOBS_SIZE;
         int n = snprintf(plugin, sizeof plugin, "%s,isa=%s,flash=0x%lx:0x%lx,flash=0x%lx:0x%lx,psram=0x%lx:0x%lx,marks=0x%lx",
                          model_so, rv32 ? "rv32" : "thumb", rv32 ? 0x80000000ul : 0x10000000ul,
-                         rv32 ? 0x80400000ul : 0x10080000ul, blobs_addr, psram, psram, psram_end,
+                         rv32 ? 0x80400000ul : M33_CODE_END, blobs_addr, psram, psram, psram_end,
                          rv32 ? 0x80F00000ul : 0x28300000ul);
-        if (!rv32) snprintf(plugin + n, sizeof plugin - (size_t)n, ",psram=0x10080000:0x10400000");
+        if (!rv32) snprintf(plugin + n, sizeof plugin - (size_t)n, ",psram=" M33_PSRAM_SPILL);
         qargv[q++] = "-plugin";
         qargv[q++] = plugin;
         qargv[q++] = "-d"; /* the plugin's report goes through QEMU's log (stderr) */
