@@ -183,6 +183,7 @@ shapes: $(BUILD)/picollama
 # quantize's inputs, and the command-line parsers (tests/fuzz_*.c), each
 # FUZZ_SECONDS from seeds it makes (tests/fuzz_all.sh).
 FUZZ_SECONDS ?= 60
+FUZZ_CPU_SECONDS ?=
 FUZZ_CC ?= clang
 FUZZERS := engine checkpoint corpus tokenizer convert args
 FUZZ_FLAGS := -std=c99 -O1 -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
@@ -197,7 +198,7 @@ $(BUILD)/fuzz/fuzz_%: tests/fuzz_%.c tests/fuzz_support.h $(SRC) $(TOOLS) $(HDRS
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $< $(FUZZ_SRC_$*) $(SRC) -lm -lpthread -o $@
 fuzz: $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%) $(BUILD)/tests/make_fixture $(BUILD)/picollama
-	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) sh tests/fuzz_all.sh
+	@BUILD=$(BUILD) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_CPU_SECONDS=$(FUZZ_CPU_SECONDS) sh tests/fuzz_all.sh
 
 # The engine cross-built for the RP2350's Cortex-M33 and run under QEMU;
 # without the tools, a sentence saying what to install.

@@ -1,11 +1,19 @@
 #!/bin/sh
 # `make fuzz`: every reader's libFuzzer target (tests/fuzz_*.c), each from
-# its seeds, FUZZ_SECONDS each (FUZZ_TARGETS: which). First every saved
+# its seeds, FUZZ_SECONDS each (FUZZ_TARGETS: which). FUZZ_CPU_SECONDS
+# instead stops each fuzzer when it has had that much CPU time, whatever
+# else the machine runs (libFuzzer's own limit counts wall time): a watcher
+# reads the process's CPU time and interrupts it, and libFuzzer exits
+# cleanly with its final stats. First every saved
 # crash input (tests/fuzz_regressions/TARGET/) runs once: each crash found
 # becomes one there. A crash or a leak fails the target and leaves its input
 # in build/fuzz/TARGET-crash-*; the log is build/fuzz/TARGET.log.
 BUILD=${BUILD:-build}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
+CPU_EACH=${FUZZ_CPU_SECONDS:-}
+# The file-reading targets write each input to a scratch file (fuzz_support.h):
+# on a disk that is a wait for writeback per input, on tmpfs a copy.
+if [ -z "${TMPDIR:-}" ] && [ -d /dev/shm ] && [ -w /dev/shm ]; then TMPDIR=/dev/shm; export TMPDIR; fi
 F=$BUILD/fuzz
 P=$BUILD/picollama
 FX=$BUILD/tests/make_fixture
@@ -54,6 +62,19 @@ seeds() {
     esac
 }
 
+# watch_cpu PID LIMIT: interrupt PID once its user and system CPU time
+# reach LIMIT seconds; the time it had goes into $F/$target.cpu
+watch_cpu() {
+    tick=$(getconf CLK_TCK)
+    while [ -r "/proc/$1/stat" ]; do
+        # fields 14 and 15, after the command name in parentheses
+        used=$(sed 's/^.*) //' "/proc/$1/stat" | awk -v t="$tick" '{ printf "%d", ($12 + $13) / t }')
+        echo "$used" > "$F/$target.cpu"
+        if [ "$used" -ge "$2" ]; then kill -INT "$1"; break; fi
+        sleep 5
+    done
+}
+
 for target in ${FUZZ_TARGETS:-engine checkpoint corpus tokenizer convert args}; do
     bin=$F/fuzz_$target
     if [ ! -x "$bin" ]; then bad "$target: $bin was not built"; continue; fi
@@ -67,10 +88,26 @@ for target in ${FUZZ_TARGETS:-engine checkpoint corpus tokenizer convert args}; 
             else bad "$target: the saved crash $crash fails again"; tail -20 "$F/$target-regression.log"; fi
         done
     fi
-    if "$bin" -max_total_time="$SECONDS_EACH" -max_len=70000 -timeout=10 -rss_limit_mb=2048 \
-        -artifact_prefix="$F/$target-" -print_final_stats=1 "$corpus" > "$F/$target.log" 2>&1; then
+    wall=$SECONDS_EACH
+    [ -n "$CPU_EACH" ] && wall=$((CPU_EACH * 20))
+    "$bin" -max_total_time="$wall" -max_len=70000 -timeout=10 -rss_limit_mb=2048 \
+        -artifact_prefix="$F/$target-" -print_final_stats=1 "$corpus" > "$F/$target.log" 2>&1 &
+    pid=$!
+    [ -n "$CPU_EACH" ] && watch_cpu "$pid" "$CPU_EACH" &
+    wait "$pid"; rc=$?
+    # with a CPU bound the watcher's interrupt is the normal end: libFuzzer
+    # exits 72 after "run interrupted" (an interrupt from anyone else is
+    # caught below by the CPU time the fuzzer had)
+    if [ -n "$CPU_EACH" ] && [ $rc = 72 ] && grep -q 'libFuzzer: run interrupted' "$F/$target.log"; then rc=0; fi
+    if [ $rc = 0 ]; then
         runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$F/$target.log")
-        echo "fuzz: $target: $runs runs in ${SECONDS_EACH} s, clean"
+        if [ -n "$CPU_EACH" ]; then
+            had=$(cat "$F/$target.cpu" 2>/dev/null || echo 0)
+            if [ "$had" -lt "$CPU_EACH" ]; then bad "$target: stopped after $had of $CPU_EACH CPU s"; continue; fi
+            echo "fuzz: $target: $runs runs in $had CPU s, clean"
+        else
+            echo "fuzz: $target: $runs runs in ${SECONDS_EACH} s, clean"
+        fi
         ok
     else
         bad "$target: libFuzzer found a crash (log $F/$target.log)"; tail -40 "$F/$target.log"
