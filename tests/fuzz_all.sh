@@ -3,8 +3,8 @@
 # its seeds, FUZZ_SECONDS each (FUZZ_TARGETS: which). FUZZ_CPU_SECONDS
 # instead stops each fuzzer when it has had that much CPU time, whatever
 # else the machine runs (libFuzzer's own limit counts wall time): a watcher
-# reads the process's CPU time and interrupts it, and libFuzzer exits
-# cleanly with its final stats. First every saved
+# reads the process's CPU time and interrupts it, and libFuzzer prints its
+# final stats and exits 72, which then counts as clean. First every saved
 # crash input (tests/fuzz_regressions/TARGET/) runs once: each crash found
 # becomes one there. A crash or a leak fails the target and leaves its input
 # in build/fuzz/TARGET-crash-*; the log is build/fuzz/TARGET.log.
@@ -93,8 +93,14 @@ for target in ${FUZZ_TARGETS:-engine checkpoint corpus tokenizer convert args}; 
     "$bin" -max_total_time="$wall" -max_len=70000 -timeout=10 -rss_limit_mb=2048 \
         -artifact_prefix="$F/$target-" -print_final_stats=1 "$corpus" > "$F/$target.log" 2>&1 &
     pid=$!
-    [ -n "$CPU_EACH" ] && watch_cpu "$pid" "$CPU_EACH" &
+    watcher=
+    if [ -n "$CPU_EACH" ]; then
+        rm -f "$F/$target.cpu" # no earlier run's time
+        watch_cpu "$pid" "$CPU_EACH" &
+        watcher=$!
+    fi
     wait "$pid"; rc=$?
+    [ -n "$watcher" ] && wait "$watcher"
     # with a CPU bound the watcher's interrupt is the normal end: libFuzzer
     # exits 72 after "run interrupted" (an interrupt from anyone else is
     # caught below by the CPU time the fuzzer had)
