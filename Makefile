@@ -91,7 +91,7 @@ CXXFLAGS := $(OPT) -std=gnu++17 $(WARN) -DARDUINO_ARCH_RP2040
 ARDUINO  := $(BUILD)/arduino
 SKETCHES := WriteMeAStory TypeMeAStory SpeakMeAStory Benchmark
 STANDIN  := tests/arduino/standin.cpp src/PicoLlamaPort.cpp
-ARDUINO_DEPS := $(ENGINE_OBJ) $(STANDIN) $(wildcard tests/arduino/*.h tests/arduino/*/*/*.h) src/PicoLlama.h \
+ARDUINO_DEPS := $(ENGINE_OBJ) $(STANDIN) $(wildcard tests/arduino/*.h tests/arduino/*/*.h tests/arduino/*/*/*.h) src/PicoLlama.h \
                 $(wildcard src/models/*.h)
 
 # A sketch as the Arduino IDE builds one: Arduino.h included first.

@@ -50,6 +50,11 @@ extern "C" uint32_t picollama_arduino_cycles_per_ms(void);
 extern "C" size_t picollama_arduino_psram_size(void);
 extern "C" size_t picollama_arduino_sram_free(void);
 extern "C" size_t picollama_arduino_psram_free(void);
+/* The DMA behind pl_platform.copy_start (none free: the platform keeps
+ * NULL), and what must follow the engine's writes of weights to PSRAM
+ * before DMA reads them: the XIP cache's dirty lines written out. */
+extern "C" void picollama_arduino_use_dma(pl_platform *p);
+extern "C" void picollama_arduino_weights_written(void);
 /* Starts core 1's work loop (pico-sdk's multicore_launch_core1); 0 when the
  * sketch has core 1 (setup1/loop1). */
 extern "C" int picollama_arduino_start_core1(void);
@@ -84,7 +89,8 @@ public:
     };
 
     PicoLlama() : engine_(0), cb_(0), stopRequested_(false), seedSet_(false), seed_(0),
-                  maxPrompt_(0), placement_(PlaceAuto), copyMs_(0.0f), sramRoom_(0), bothCores_(false) {
+                  maxPrompt_(0), placement_(PlaceAuto), copyMs_(0.0f), sramRoom_(0), bothCores_(false),
+                  streaming_(true) {
         sampling_ = pl_default_sampling();
         sampling_.steps = 0; /* the model's whole context, unless set */
         clearError();
@@ -114,6 +120,7 @@ public:
         memset(&options, 0, sizeof options);
         options.max_prompt_bytes = maxPrompt_;
         options.max_positions = sampling_.steps; /* 0: the whole context */
+        options.stream_weights = streaming_ && platform.copy_start ? 1 : 0;
         if (bothCores_) {
             if (!picollama_arduino_start_core1()) {
                 err_.status = PL_ERR_ARGUMENT;
@@ -146,6 +153,7 @@ public:
         }
         if (pl_open(&engine_, model, len, tokenizer, tokenizerLen, &options, &platform, &err_) != PL_OK)
             return false;
+        picollama_arduino_weights_written(); /* before the DMA reads them */
         copyMs_ = (float)pl_memory(engine_)->copy_ticks / (float)picollama_arduino_cycles_per_ms();
         if (seedSet_) pl_seed(engine_, seed_);
         return true;
@@ -187,6 +195,13 @@ public:
      * refused, and one that writes flash (EEPROM, LittleFS) must not do so
      * during generate(). */
     void useBothCores(bool on) { bothCores_ = on; }
+    /* Streaming (before setModel; on by default): the weights left in
+     * flash or PSRAM reach the cores through two SRAM stages (at most
+     * 32 KB, which the placement rule counts, and drops when they do not
+     * fit), each filled by one DMA channel from the XIP stream while the
+     * cores compute on the other. The same stories; off, the cores read
+     * those weights where they are. */
+    void useStreaming(bool on) { streaming_ = on; }
     /* Milliseconds setModel spent copying weights. */
     float copyMs() const { return copyMs_; }
     /* The SRAM the placement rule had at the last setModel: the heap then
@@ -281,6 +296,7 @@ private:
     float copyMs_;
     size_t sramRoom_;
     bool bothCores_;
+    bool streaming_;
     pl_sampling sampling_;
     pl_error err_;
     Stats stats_;

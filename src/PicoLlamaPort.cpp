@@ -6,6 +6,9 @@
 #if defined(ARDUINO_ARCH_RP2040)
 
 #include <Arduino.h>
+#include <hardware/dma.h>
+#include <hardware/structs/xip_ctrl.h>
+#include <hardware/xip_cache.h>
 #include <pico/multicore.h>
 #include <stdlib.h>
 
@@ -46,8 +49,54 @@ pl_platform picollama_arduino_platform(void) {
     p.clock = port_cycles;
     p.user = NULL;
     p.run_on_both = NULL; /* one core unless the class asks for both */
+    p.copy_start = NULL; /* no DMA channel: tensors are read where they are */
+    p.copy_wait = NULL;
+    picollama_arduino_use_dma(&p);
     return p;
 }
+
+/* ---- streaming (pl_options.stream_weights) -----------------------------
+ * A block of a tensor in flash or PSRAM reaches an SRAM stage by DMA from
+ * the XIP stream FIFO (RP2350 datasheet 4.4.3): STREAM_ADDR and STREAM_CTR
+ * make the XIP block read the block's words in the bus's idle time, at a
+ * lower priority than the cores' cache misses and bypassing the cache;
+ * one DMA channel, paced by DREQ_XIP_STREAM, moves each word from the
+ * FIFO (XIP_AUX_BASE, the fast alias) to the stage. The cores compute on
+ * the other stage meanwhile. The stream reads flash and PSRAM directly, so
+ * the weights the engine copied to PSRAM through the cache are cleaned
+ * out of it first (picollama_arduino_weights_written). In SRAM: called for
+ * every block, beside the hot kernels. */
+static int stream_channel = -1;
+
+static void PL_HOT port_copy_start(void *user, void *dst, const void *src, size_t n) {
+    (void)user;
+    /* a stream left over (none: each copy is waited for) would feed this one */
+    while (!(xip_ctrl_hw->stat & XIP_STAT_FIFO_EMPTY)) (void)xip_ctrl_hw->stream_fifo;
+    xip_ctrl_hw->stream_addr = (uintptr_t)src;
+    xip_ctrl_hw->stream_ctr = (uint32_t)(n / 4u);
+    dma_channel_config c = dma_channel_get_default_config((uint)stream_channel);
+    channel_config_set_transfer_data_size(&c, DMA_SIZE_32);
+    channel_config_set_read_increment(&c, false); /* the FIFO: one address */
+    channel_config_set_write_increment(&c, true);
+    channel_config_set_dreq(&c, DREQ_XIP_STREAM);
+    dma_channel_configure((uint)stream_channel, &c, dst, (const void *)XIP_AUX_BASE, (uint32_t)(n / 4u), true);
+}
+
+static void PL_HOT port_copy_wait(void *user) {
+    (void)user;
+    dma_channel_wait_for_finish_blocking((uint)stream_channel);
+}
+
+/* One channel for the sketch's life, claimed at the first model; none
+ * free (the sketch took all 16): no streaming. */
+void picollama_arduino_use_dma(pl_platform *p) {
+    if (stream_channel < 0) stream_channel = dma_claim_unused_channel(false);
+    if (stream_channel < 0) return;
+    p->copy_start = port_copy_start;
+    p->copy_wait = port_copy_wait;
+}
+
+void picollama_arduino_weights_written(void) { xip_cache_clean_all(); }
 
 uint32_t picollama_arduino_random_seed(void) { return rp2040.hwrand32(); }
 

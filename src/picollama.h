@@ -187,6 +187,18 @@ typedef struct {
      * heads; no sum changes order, so one core or two give the same bits.
      * NULL: one core. */
     void (*run_on_both)(void *user, void (*fn)(void *arg, int core), void *arg);
+    /* Background copies (pl_options.stream_weights): copy_start begins
+     * copying n bytes from src (a tensor in flash or PSRAM) to dst (an SRAM
+     * stage) and returns at once; copy_wait returns when that copy has
+     * landed. One copy at a time: the engine waits for each before it
+     * starts the next, and never reads dst before waiting. src, dst and n
+     * are multiples of 4 (the XIP stream's words). On the board DMA from
+     * the XIP stream FIFO moves the bytes while the cores compute. NULL:
+     * no streaming (a tensor outside SRAM is read where it is, or on two
+     * cores copied by the CPU through one stage). A span the stream cannot
+     * take (an end not on a word) the CPU copies. */
+    void (*copy_start)(void *user, void *dst, const void *src, size_t n);
+    void (*copy_wait)(void *user);
 } pl_platform;
 
 /* Where a tensor is read from while generating. */
@@ -220,9 +232,23 @@ typedef struct {
      * stage through which rows of tensors outside SRAM reach both cores as
      * one sequential stream (both in the fast pool). */
     int cores;
+    /* 1: tensors outside SRAM reach the kernels block by block through two
+     * SRAM stages (stage_bytes in the plan): while the kernels compute on
+     * one block, the platform's copy_start fills the other, so the bus and
+     * the cores work at once; every block is read as one sequential stream
+     * (values, then scales). The stages are planned whenever a matrix is
+     * outside SRAM (none: none), so the plan does not depend on the
+     * platform; one without copy_start does not stream. The same bits
+     * either way. */
+    int stream_weights;
+    /* Bytes of each stage; 0: PL_DEFAULT_STAGE_BYTES. Never more than the
+     * largest layer of a matrix; a tensor whose row does not fit one is
+     * read where it is. Smaller stages cost less SRAM and more hand-overs. */
+    size_t stage_bytes;
 } pl_options;
 
 #define PL_DEFAULT_PROMPT_BYTES 1024u
+#define PL_DEFAULT_STAGE_BYTES 16384u
 
 typedef struct {
     /* What each pool gives: one block each, and the KV cache
@@ -238,7 +264,8 @@ typedef struct {
     size_t prompt_bytes;       /* prompt token scratch */
     int kv_positions;          /* positions the KV cache holds */
     int cores;                 /* 1 or 2 */
-    size_t stage_bytes;        /* two cores: the SRAM stage for streamed rows */
+    int stream_weights;        /* pl_options.stream_weights */
+    size_t stage_bytes;        /* SRAM stages for streamed rows (two cores: one; streaming: two) */
     pl_place kv_place;         /* PL_PLACE_LARGE or PL_PLACE_FAST */
     pl_place tensor_place[PL_TENSOR_COUNT];
     size_t weight_bytes[PL_PLACE_COUNT];  /* weights in each place (in place: the blob's) */
@@ -257,8 +284,10 @@ pl_status pl_plan_memory(const void *model, size_t model_size,
 /* The placement rule for a board, filling options' budgets and KV place
  * (its prompt and positions are kept): with fast_free and large_free the
  * bytes each pool can give,
- *   1. the buffers first (per-token vectors in SRAM; KV cache, tokenizer
- *      index and prompt scratch in PSRAM);
+ *   1. the buffers first (per-token vectors in SRAM, with the two
+ *      streaming stages when options ask for streaming and they fit,
+ *      else streaming off; KV cache, tokenizer index and prompt scratch in
+ *      PSRAM);
  *   2. then into SRAM the set of whole tensors that is read the most per
  *      token and fits beside them;
  *   3. then the rest into PSRAM within what it has left (PSRAM's clock is

@@ -1,8 +1,8 @@
 /*
- * One core or two. With two (pl_options.cores = 2 and the platform's
- * run_on_both), every matrix-vector product is split by rows and attention
- * by heads: each output is computed whole by one core, in the reference's
- * order, so the bits do not depend on the number of cores.
+ * One core or two, and the stages. With two cores (pl_options.cores = 2 and
+ * the platform's run_on_both), every matrix-vector product is split by rows
+ * and attention by heads: each output is computed whole by one core, in the
+ * reference's order, so the bits do not depend on the number of cores.
  *
  * The bus is shared. When two cores miss the XIP cache at different
  * addresses, bursts break and flash falls from 24.8 to about 11 MB/s
@@ -10,28 +10,37 @@
  * cores through a stage: core 0 copies a block of rows into SRAM, one
  * sequential stream, and both cores compute on the copy. Tensors in SRAM
  * are split in place.
+ *
+ * Streaming (pl_options.stream_weights) takes two stages, on one core or
+ * two: while the cores compute on one block, the next is copied into the
+ * other by the platform's copy_start (DMA from the XIP stream on the
+ * board), so the bus and the cores work at once and a product bound by
+ * the bus costs about the larger of the two times, not their sum. Every
+ * copy starts at a fixed point of the work (a share of core 0's rows), so
+ * what runs does not depend on how fast the copies land.
  */
 #include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
 
-/* The stage: 16 KB, or a whole layer of the largest matrix if smaller. */
-#define PL_STAGE_MAX_BYTES 16384u
+#include <string.h>
 
-size_t pl_cores_stage_bytes(const pl_model_info *info) {
-    size_t most = 0;
+size_t pl_cores_stage_bytes(const pl_model_info *info, size_t wanted) {
+    size_t most = 0, bytes = wanted ? wanted : PL_DEFAULT_STAGE_BYTES;
     for (int id = PL_TENSOR_WQ; id < PL_TENSOR_COUNT; id++) {
         size_t layer = info->tensors[id].bytes / (size_t)info->tensors[id].layers;
         if (layer > most) most = layer;
     }
-    return most < PL_STAGE_MAX_BYTES ? most : PL_STAGE_MAX_BYTES;
+    if (bytes > most) bytes = most; /* no block is larger than a layer */
+    return (bytes + 7u) & ~(size_t)7u; /* the arena's alignment */
 }
 
-static int two_cores(const pl_cores *c) {
-    return c->platform && c->platform->run_on_both && c->stage;
+size_t pl_cores_stages_bytes(const pl_model_info *info, size_t wanted, int cores, int streaming) {
+    int stages = streaming ? 2 : cores == 2 ? 1 : 0;
+    return (size_t)stages * pl_cores_stage_bytes(info, wanted);
 }
 
 void pl_cores_run(pl_cores *c, void (*fn)(void *arg, int core), void *arg) {
-    if (two_cores(c)) {
+    if (c->two_cores) {
         c->sections++;
         c->platform->run_on_both(c->platform->user, fn, arg);
     } else {
@@ -54,9 +63,15 @@ static void matvec_half(void *arg, int core) {
     if (r0 < r1) pl_wtypes[j->t->type].matvec(j->out, j->in, j->t, j->layer, r0, r1);
 }
 
-/* Both cores on rows [0, rows) of layer `layer` of t: halves, the first
- * rounded to 4 rows (the fp32 kernel's blocks; any split gives the same
- * bits, this one the same speed). */
+/* Where two cores split `rows` rows: halves, the first rounded to 4 rows
+ * (the fp32 kernel's blocks; any split gives the same bits, this one the
+ * same speed). */
+static int split_point(int rows) {
+    int mid = (rows / 2 + 3) & ~3;
+    return mid > rows ? rows : mid;
+}
+
+/* Both cores on rows [0, rows) of layer `layer` of t, in place. */
 static void split_rows(pl_cores *c, float *out, const pl_input *in, const pl_tensor *t, int layer) {
     matvec_job j;
     j.out = out;
@@ -65,12 +80,13 @@ static void split_rows(pl_cores *c, float *out, const pl_input *in, const pl_ten
     j.layer = layer;
     j.r0 = 0;
     j.r1 = t->rows;
-    j.mid = (t->rows / 2 + 3) & ~3;
-    if (j.mid > t->rows) j.mid = t->rows;
+    j.mid = split_point(t->rows);
     pl_cores_run(c, matvec_half, &j);
 }
 
-/* Rows that fit the stage as a layer of their own. */
+/* ---- a block of rows into a stage ----------------------------------------- */
+
+/* Rows that fit a stage as a layer of their own. */
 static int stage_rows(const pl_cores *c, const pl_tensor *t) {
     const pl_wtype_traits *type = &pl_wtypes[t->type];
     uint64_t one = type->layer_bytes(1, (uint64_t)t->cols, t->group_size);
@@ -81,31 +97,172 @@ static int stage_rows(const pl_cores *c, const pl_tensor *t) {
     return rows;
 }
 
-void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer) {
+/* Bytes the platform's background copy moves for a span: whole words from
+ * and to word addresses (the XIP stream reads words), a span's tail
+ * rounded up to a word only where the bytes after it are still the
+ * layer's (an int4 layer's padding); 0: the CPU copies it. */
+static size_t background_bytes(const pl_cores *c, const uint8_t *dst, const pl_span *s,
+                               const uint8_t *layer_end) {
+    size_t n = (s->bytes + 3u) & ~(size_t)3u;
+    if (!c->platform || !c->platform->copy_start) return 0;
+    if ((uintptr_t)s->src % 4u || (uintptr_t)dst % 4u || (size_t)(layer_end - s->src) < n) return 0;
+    return n;
+}
+
+/* Starts a span's copy (one at a time: call span_wait first). */
+static void span_start(pl_cores *c, uint8_t *stage, const pl_span *s, const uint8_t *layer_end) {
+    uint8_t *dst = stage + s->at;
+    size_t n = background_bytes(c, dst, s, layer_end);
+    if (n) {
+        c->platform->copy_start(c->platform->user, dst, s->src, n);
+        c->copying = 1;
+        return;
+    }
+    plk_copy(dst, s->src, s->bytes);
+    if (s->bytes % 4u) memset(dst + s->bytes, 0, 4u - s->bytes % 4u); /* the stage's padding */
+}
+
+/* Returns when the span started last has landed. */
+static void span_wait(pl_cores *c) {
+    if (c->copying) c->platform->copy_wait(c->platform->user);
+    c->copying = 0;
+}
+
+/* One block of rows from a stage: core 0 computes rows [0, mid) and, as it
+ * goes, starts the copies of the next block into the other stage (each
+ * span when the rows done match the bytes already asked for, so the copy
+ * runs beside the products); core 1 computes [mid, rows). */
+typedef struct {
+    pl_cores *c;
+    float *out;
+    const pl_input *in;
+    pl_tensor block;
+    int mid;
+    const pl_span *next;
+    int n_next;
+    uint8_t *next_stage;
+    const uint8_t *layer_end;
+} block_job;
+
+static void block_share(void *arg, int core) {
+    const block_job *j = (const block_job *)arg;
+    void (*matvec)(float *, const pl_input *, const pl_tensor *, int, int, int) = pl_wtypes[j->block.type].matvec;
+    size_t total = 0, before = 0;
+    int done = 0;
+    if (core == 1) {
+        if (j->mid < j->block.rows) matvec(j->out, j->in, &j->block, 0, j->mid, j->block.rows);
+        return;
+    }
+    for (int i = 0; i < j->n_next; i++) total += j->next[i].bytes;
+    for (int i = 0; i < j->n_next; i++) {
+        int at = (int)((uint64_t)j->mid * before / total);
+        if (at > done) {
+            matvec(j->out, j->in, &j->block, 0, done, at);
+            done = at;
+        }
+        span_wait(j->c);
+        span_start(j->c, j->next_stage, &j->next[i], j->layer_end);
+        before += j->next[i].bytes;
+    }
+    if (done < j->mid) matvec(j->out, j->in, &j->block, 0, done, j->mid);
+}
+
+/* Rows [r0, r1) of layer `layer` of t into a stage, span after span. */
+static void copy_block(pl_cores *c, uint8_t *stage, const pl_tensor *t, int layer, int r0, int r1,
+                       const uint8_t *layer_end) {
+    pl_span spans[PL_ROW_SPANS];
+    int n = pl_wtypes[t->type].row_spans(t, layer, r0, r1, spans);
+    for (int i = 0; i < n; i++) {
+        span_wait(c);
+        span_start(c, stage, &spans[i], layer_end);
+    }
+    span_wait(c);
+}
+
+/* Where layer `layer` of t ends: a span may be rounded up to a word only
+ * within it. */
+static const uint8_t *layer_end_of(const pl_tensor *t, int layer) {
+    return pl_tensor_layer(t, layer) +
+           pl_wtypes[t->type].layer_bytes((uint64_t)t->rows, (uint64_t)t->cols, t->group_size);
+}
+
+/* Rows of t a stage takes at a time, or 0 when t is read where it is: in
+ * SRAM, no stage, rows that cannot be cut (groups straddling them), or a
+ * stage too small (two cores need two rows a block to split). */
+static int block_rows(const pl_cores *c, const pl_tensor *t, int layer) {
+    pl_span probe[PL_ROW_SPANS];
+    int block;
+    if (t->place == PL_PLACE_FAST || !(c->streaming || c->two_cores)) return 0;
+    block = stage_rows(c, t);
+    if (block < 1 || (c->two_cores && !c->streaming && block < 2)) return 0;
+    return pl_wtypes[t->type].row_spans(t, layer, 0, block, probe) ? block : 0;
+}
+
+/* A tensor outside SRAM through the stages, block by block. With two
+ * stages (streaming) the next block is copied while this one is computed,
+ * and while the last is, the first block of `next` (the product the
+ * forward pass does after this one), so that one starts without waiting
+ * for the bus either; with one stage (two cores only) each block is
+ * copied and then computed. */
+static void stream_blocks(pl_cores *c, float *out, const pl_input *in, const pl_tensor *t,
+                          int layer, int block, const pl_tensor *next_t, int next_layer) {
     const pl_wtype_traits *type = &pl_wtypes[t->type];
+    const uint8_t *layer_end = layer_end_of(t, layer);
+    int ahead = c->streaming, k = 0;
+    int next_block = ahead && next_t ? block_rows(c, next_t, next_layer) : 0;
+    pl_span next[PL_ROW_SPANS];
+    if (ahead && c->ahead == t && c->ahead_layer == layer) { /* its first block came with the last product */
+        k = c->ahead_stage;
+        span_wait(c);
+    } else if (ahead) {
+        copy_block(c, c->stage[0], t, layer, 0, block < t->rows ? block : t->rows, layer_end);
+    }
+    c->ahead = NULL;
+    for (int r = 0; r < t->rows; r += block, k ^= ahead) {
+        int rows = t->rows - r < block ? t->rows - r : block, r1 = r + rows;
+        block_job j;
+        j.c = c;
+        j.out = out + r;
+        j.in = in;
+        j.block = *t;
+        j.block.rows = rows;
+        j.block.base = c->stage[k];
+        j.block.stride = (size_t)type->layer_bytes((uint64_t)rows, (uint64_t)t->cols, t->group_size);
+        j.block.place = PL_PLACE_FAST;
+        j.n_next = 0;
+        j.next = next;
+        j.next_stage = c->stage[k ^ ahead];
+        j.layer_end = layer_end;
+        if (!ahead) {
+            copy_block(c, c->stage[0], t, layer, r, r1, layer_end);
+        } else if (r1 < t->rows) {
+            j.n_next = type->row_spans(t, layer, r1, r1 + block < t->rows ? r1 + block : t->rows, next);
+        } else if (next_block) { /* the last block: the next product's first */
+            j.n_next = pl_wtypes[next_t->type].row_spans(next_t, next_layer, 0,
+                                                         next_block < next_t->rows ? next_block : next_t->rows, next);
+            j.layer_end = layer_end_of(next_t, next_layer);
+            c->ahead = next_t;
+            c->ahead_layer = next_layer;
+            c->ahead_stage = k ^ 1;
+        }
+        j.mid = c->two_cores && rows >= 2 ? split_point(rows) : rows;
+        if (j.mid < rows) pl_cores_run(c, block_share, &j);
+        else block_share(&j, 0);
+        if (!c->ahead) span_wait(c); /* the next block has landed (the next product's waits at its start) */
+    }
+}
+
+void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer,
+               const pl_tensor *next, int next_layer) {
+    const pl_wtype_traits *type = &pl_wtypes[t->type];
+    int block = block_rows(c, t, layer);
     pl_input_prepare(in, t);
-    if (!two_cores(c) || t->rows < 2) {
-        type->matvec(out, in, t, layer, 0, t->rows);
-        return;
-    }
-    if (t->place == PL_PLACE_FAST) {
+    if (block) {
+        stream_blocks(c, out, in, t, layer, block, next, next_layer);
+    } else if (t->place == PL_PLACE_FAST && c->two_cores && t->rows >= 2) {
         split_rows(c, out, in, t, layer);
-        return;
-    }
-    int block = stage_rows(c, t);
-    if (block < 2 || !type->copy_rows(c->stage, t, layer, 0, 0)) {
-        /* rows that cannot be cut (groups straddling them), or a stage too
-         * small: one core, one stream */
+    } else { /* one core, where it is: in SRAM, or one stream from flash or PSRAM */
+        span_wait(c); /* none in flight (the hint named another product): the same order */
         type->matvec(out, in, t, layer, 0, t->rows);
-        return;
-    }
-    for (int r = 0; r < t->rows; r += block) {
-        pl_tensor rows = *t;
-        rows.rows = t->rows - r < block ? t->rows - r : block;
-        rows.base = c->stage;
-        rows.stride = (size_t)type->layer_bytes((uint64_t)rows.rows, (uint64_t)t->cols, t->group_size);
-        rows.place = PL_PLACE_FAST;
-        type->copy_rows(c->stage, t, layer, r, r + rows.rows);
-        split_rows(c, out + r, in, &rows, 0);
     }
 }

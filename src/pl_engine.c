@@ -50,8 +50,8 @@ static void pl_layout(pl_engine *e, size_t max_prompt_bytes, pl_arena *fast,
      plan->field = (size_t)((fast->used - f) + (large->used - l)))
     pl_arena_take(fast, sizeof(pl_engine));
     PL_MEASURED(activations_bytes,
-                pl_state_layout(&e->state, &e->info, e->positions, plan->cores, fast, NULL));
-    pl_state_layout(&e->state, &e->info, e->positions, plan->cores, NULL, kv);
+                pl_state_layout(&e->state, &e->info, e->positions, plan, fast, NULL));
+    pl_state_layout(&e->state, &e->info, e->positions, plan, NULL, kv);
     plan->kv_cache_bytes = (size_t)kv->used;
     PL_MEASURED(sampler_bytes, pl_sampler_layout(&e->sampler, e->info.vocab_size, fast));
     PL_MEASURED(tokenizer_bytes, pl_tokenizer_layout(&e->tokenizer, fast, large));
@@ -77,9 +77,14 @@ static pl_status measure(pl_engine *e, const pl_options *options, pl_memory_plan
     e->positions = positions_of(options, &e->info);
     plan->kv_positions = e->positions;
     plan->cores = options && options->cores == 2 ? 2 : 1;
-    plan->stage_bytes = plan->cores == 2 ? pl_cores_stage_bytes(&e->info) : 0;
     plan->kv_place = options && options->kv_cache_fast ? PL_PLACE_FAST : PL_PLACE_LARGE;
     pl_place_weights(&e->info, options, plan);
+    /* streaming serves the matrices outside SRAM: with none, no stages */
+    plan->stream_weights = 0;
+    for (int id = PL_TENSOR_WQ; id < PL_TENSOR_COUNT; id++)
+        if (options && options->stream_weights && plan->tensor_place[id] != PL_PLACE_FAST) plan->stream_weights = 1;
+    plan->stage_bytes = pl_cores_stages_bytes(&e->info, options ? options->stage_bytes : 0, plan->cores,
+                                              plan->stream_weights);
     pl_layout(e, prompt_bytes_of(options), &fast, &large, &kv, plan);
     if (fast.used > (uint64_t)SIZE_MAX / 4 || large.used > (uint64_t)SIZE_MAX / 4 ||
         kv.used > (uint64_t)SIZE_MAX / 4)
@@ -201,6 +206,9 @@ pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
     if (plan.cores == 2 && !platform->run_on_both)
         return pl_fail(err, PL_ERR_ARGUMENT,
                        "two cores were asked for, but the platform cannot run work on a second core");
+    if (!platform->copy_start != !platform->copy_wait)
+        return pl_fail(err, PL_ERR_ARGUMENT,
+                       "the platform's background copy needs both copy_start and copy_wait");
 
     blocks[PL_BLOCK_FAST].pool = PL_POOL_FAST;
     blocks[PL_BLOCK_FAST].size = plan.fast_bytes;
@@ -225,7 +233,13 @@ pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
     e->plan = plan;
     pl_layout(e, prompt_bytes_of(options), &fast, &large, &kv, &e->plan);
     e->platform = *platform;
-    e->state.cores.platform = plan.cores == 2 ? &e->platform : NULL;
+    e->state.cores.platform = &e->platform;
+    e->state.cores.two_cores = plan.cores == 2;
+    /* the stages are in the plan either way; without the platform's
+     * background copy the tensors are read where they are (one core) or
+     * through one stage (two) */
+    e->state.cores.streaming = plan.stream_weights && platform->copy_start;
+    e->state.cores.ahead = NULL;
     e->state.kv_in_sram = plan.kv_place == PL_PLACE_FAST;
     memcpy(e->blocks, blocks, sizeof blocks);
     copy_placed_weights(e, (const uint8_t *)model);

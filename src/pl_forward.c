@@ -10,7 +10,7 @@
 #include <math.h> /* sqrtf: IEEE, correctly rounded everywhere */
 #include <string.h>
 
-void pl_state_layout(pl_state *s, const pl_model_info *p, int positions, int cores,
+void pl_state_layout(pl_state *s, const pl_model_info *p, int positions, const pl_memory_plan *plan,
                      pl_arena *fast, pl_arena *kv) {
     uint64_t dim = (uint64_t)p->dim, hidden = (uint64_t)p->hidden_dim;
     uint64_t kv_dim = dim * (uint64_t)p->n_kv_heads / (uint64_t)p->n_heads;
@@ -32,11 +32,14 @@ void pl_state_layout(pl_state *s, const pl_model_info *p, int positions, int cor
         s->rope_sin = pl_arena_take(fast, half_head * f);
         s->k_new = pl_arena_take(fast, kv_dim * f);
         s->v_new = pl_arena_take(fast, kv_dim * f);
-        if (cores == 2) { /* the second core's attention scores, and the stage */
+        int stages = plan->stream_weights ? 2 : plan->cores == 2 ? 1 : 0;
+        if (plan->cores == 2) /* the second core's attention scores */
             s->att1 = pl_arena_take(fast, (uint64_t)positions * f);
-            s->cores.stage_bytes = pl_cores_stage_bytes(p);
-            s->cores.stage = pl_arena_take(fast, s->cores.stage_bytes);
-        }
+        /* the stages for rows of tensors outside SRAM: one for two cores,
+         * two when streaming (pl_cores.c) */
+        s->cores.stage_bytes = stages ? plan->stage_bytes / (size_t)stages : 0;
+        s->cores.stage[0] = stages > 0 ? pl_arena_take(fast, s->cores.stage_bytes) : NULL;
+        s->cores.stage[1] = stages > 1 ? pl_arena_take(fast, s->cores.stage_bytes) : NULL;
         if (p->group_size > 0) { /* int8 inputs: one scratch serves every product */
             uint64_t n = dim > hidden ? dim : hidden, gs = (uint64_t)p->group_size;
             s->in.q8_values = pl_arena_take(fast, n);
@@ -181,30 +184,31 @@ float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
     for (int l = 0; l < p->n_layers; l++) {
         plk_rmsnorm(s->xb, x, w->rms_att + (size_t)l * (size_t)dim, dim);
         pl_input_set(in, s->xb, dim);
-        pl_linear(&s->cores, s->q, in, &w->wq, l);
-        pl_linear(&s->cores, s->k_new, in, &w->wk, l);
-        pl_linear(&s->cores, s->v_new, in, &w->wv, l);
+        pl_linear(&s->cores, s->q, in, &w->wq, l, &w->wk, l);
+        pl_linear(&s->cores, s->k_new, in, &w->wk, l, &w->wv, l);
+        pl_linear(&s->cores, s->v_new, in, &w->wv, l, &w->wo, l); /* wo's first block beside attention */
         rope_rotate(s->q, dim, head_size, s->rope_cos, s->rope_sin);
         rope_rotate(s->k_new, kv_dim, head_size, s->rope_cos, s->rope_sin);
         kv_store(p, s, l, pos);
 
         attention(p, s, l, pos);
         pl_input_set(in, s->xb, dim);
-        pl_linear(&s->cores, s->xb2, in, &w->wo, l);
+        pl_linear(&s->cores, s->xb2, in, &w->wo, l, &w->w1, l);
         accumulate(x, s->xb2, dim);
 
         plk_rmsnorm(s->xb, x, w->rms_ffn + (size_t)l * (size_t)dim, dim);
         pl_input_set(in, s->xb, dim);
-        pl_linear(&s->cores, s->hb, in, &w->w1, l);
-        pl_linear(&s->cores, s->hb2, in, &w->w3, l);
+        pl_linear(&s->cores, s->hb, in, &w->w1, l, &w->w3, l);
+        pl_linear(&s->cores, s->hb2, in, &w->w3, l, &w->w2, l);
         plk_swiglu(s->hb, s->hb2, hidden);
         pl_input_set(in, s->hb, hidden);
-        pl_linear(&s->cores, s->xb, in, &w->w2, l);
+        pl_linear(&s->cores, s->xb, in, &w->w2, l, l + 1 < p->n_layers ? &w->wq : &w->wcls,
+                  l + 1 < p->n_layers ? l + 1 : 0);
         accumulate(x, s->xb, dim);
     }
 
     plk_rmsnorm(x, x, w->rms_final, dim);
     pl_input_set(in, x, dim);
-    pl_linear(&s->cores, s->logits, in, &w->wcls, 0);
+    pl_linear(&s->cores, s->logits, in, &w->wcls, 0, NULL, 0);
     return s->logits;
 }

@@ -77,6 +77,14 @@ typedef struct {
     uint32_t *q8_wide;
 } pl_input;
 
+/* A run of a tensor's bytes copied into a stage: `bytes` from src to
+ * stage + at. */
+#define PL_ROW_SPANS 2
+typedef struct {
+    const uint8_t *src;
+    size_t at, bytes;
+} pl_span;
+
 typedef struct {
     const char *name;
     int quantized;       /* 1: groups with scales, an int8 input */
@@ -93,10 +101,12 @@ typedef struct {
     /* out[r0..r1) = rows r0..r1 of layer `layer` times the input. */
     void (*matvec)(float *out, const pl_input *in, const pl_tensor *t, int layer, int r0,
                    int r1);
-    /* Writes rows r0..r1 of layer `layer` to dst as a layer of r1 - r0 rows
-     * of the same type (the two-core stage); 0 if this tensor's layout
-     * cannot be cut at rows (groups that straddle rows). */
-    int (*copy_rows)(uint8_t *dst, const pl_tensor *t, int layer, int r0, int r1);
+    /* Where rows r0..r1 of layer `layer` come from when they are copied
+     * into a stage as a layer of r1 - r0 rows of the same type: at most
+     * PL_ROW_SPANS runs of bytes (values, then scales), each one sequential
+     * read; returns how many, or 0 if this tensor's layout cannot be cut at
+     * rows (groups that straddle rows). */
+    int (*row_spans)(const pl_tensor *t, int layer, int r0, int r1, pl_span *spans);
 } pl_wtype_traits;
 
 extern const pl_wtype_traits pl_wtypes[PL_WTYPE_COUNT];
@@ -113,21 +123,32 @@ void pl_input_prepare(pl_input *in, const pl_tensor *t);
 /* ---- one core or two (pl_cores.c) -------------------------------------- */
 
 typedef struct {
-    const pl_platform *platform; /* run_on_both splits the work; NULL: one core */
-    uint8_t *stage;              /* [stage_bytes] SRAM rows of a streamed tensor */
-    size_t stage_bytes;
+    const pl_platform *platform; /* run_on_both, copy_start and copy_wait */
+    int two_cores;               /* the platform's run_on_both, and a stage */
+    int streaming;               /* pl_options.stream_weights */
+    int copying;                 /* a background copy is in flight */
+    uint8_t *stage[2];           /* [stage_bytes] SRAM rows of a streamed tensor; */
+    size_t stage_bytes;          /* the second only when streaming */
+    const pl_tensor *ahead;      /* streaming: its first block is in stage[ahead_stage] */
+    int ahead_layer, ahead_stage;
     uint64_t sections;           /* work handed to both cores so far */
 } pl_cores;
 
-/* Bytes of the stage for a model's tensors (two cores). */
-size_t pl_cores_stage_bytes(const pl_model_info *info);
+/* Bytes of one stage for a model's tensors (`wanted`: pl_options.stage_bytes),
+ * and of all the stages `cores` and `streaming` take (0: none). */
+size_t pl_cores_stage_bytes(const pl_model_info *info, size_t wanted);
+size_t pl_cores_stages_bytes(const pl_model_info *info, size_t wanted, int cores, int streaming);
 /* Runs fn(arg, 0) and fn(arg, 1): on two cores when there are two, else
  * one after the other on this one. */
 void pl_cores_run(pl_cores *c, void (*fn)(void *arg, int core), void *arg);
 /* out[0..rows) = layer `layer` of t times the input, whatever t's type, on
- * one core or split by rows between two (tensors outside SRAM through the
- * stage, so the bus sees one sequential stream). */
-void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer);
+ * one core or split by rows between two. A tensor outside SRAM reaches the
+ * kernels through the stages when streaming or on two cores, so the bus
+ * sees one sequential stream a block (pl_cores.c). `next` (NULL: none) is
+ * the product the caller does next, whose first block streaming fetches
+ * during this one's last. */
+void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer,
+               const pl_tensor *next, int next_layer);
 
 /* ---- model (pl_model.c) ------------------------------------------------ */
 
@@ -174,7 +195,7 @@ typedef struct {
 /* Carves the per-token vectors from `vectors` and a KV cache of `positions`
  * positions from `kv` (either may be NULL to lay out only the other;
  * measure-only without a base). */
-void pl_state_layout(pl_state *s, const pl_model_info *info, int positions, int cores,
+void pl_state_layout(pl_state *s, const pl_model_info *info, int positions, const pl_memory_plan *plan,
                      pl_arena *vectors, pl_arena *kv);
 void pl_state_init(pl_state *s, const pl_model_info *info);
 float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,

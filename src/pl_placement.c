@@ -78,6 +78,11 @@ pl_status pl_auto_place(const void *model, size_t model_size, const void *tokeni
     options->kv_cache_fast = 0;
     st = pl_plan_memory(model, model_size, tokenizer, tokenizer_size, options, &plan, err);
     if (st != PL_OK) return st;
+    if (plan.fast_bytes > fast_free && plan.stream_weights) { /* no room for the stages: no streaming */
+        options->stream_weights = 0;
+        st = pl_plan_memory(model, model_size, tokenizer, tokenizer_size, options, &plan, err);
+        if (st != PL_OK) return st;
+    }
     options->fast_weight_budget = fast_free > plan.fast_bytes ? fast_free - plan.fast_bytes : 0;
     options->large_weight_budget = large_free > plan.large_bytes ? large_free - plan.large_bytes : 0;
     st = pl_plan_memory(model, model_size, tokenizer, tokenizer_size, options, &plan, err);

@@ -47,20 +47,23 @@ static int quantized_input_group_size(const pl_tensor *t) { return t->group_size
 
 /* A layer's rows r0..r1 as a layer of their own: each row's values (row
  * bytes apiece), then, when the type has them, each row's scales (scale
- * bytes apiece) after all the rows' values; padded to 4 bytes. */
-static int copy_row_span(uint8_t *dst, const pl_tensor *t, int layer, int r0, int r1,
-                         size_t row_bytes, size_t scale_bytes) {
+ * bytes apiece) after all the rows' values. */
+static int row_span_pair(const pl_tensor *t, int layer, int r0, int r1, size_t row_bytes,
+                         size_t scale_bytes, pl_span *spans) {
     const uint8_t *src = pl_tensor_layer(t, layer);
-    size_t n = (size_t)(r1 - r0), values = n * row_bytes, scales = n * scale_bytes;
-    plk_copy(dst, src + (size_t)r0 * row_bytes, values);
-    if (scales)
-        plk_copy(dst + values, src + (size_t)t->rows * row_bytes + (size_t)r0 * scale_bytes, scales);
-    if ((values + scales) % 4) memset(dst + values + scales, 0, 4 - (values + scales) % 4);
-    return 1;
+    size_t n = (size_t)(r1 - r0);
+    spans[0].src = src + (size_t)r0 * row_bytes;
+    spans[0].at = 0;
+    spans[0].bytes = n * row_bytes;
+    if (!scale_bytes) return 1;
+    spans[1].src = src + (size_t)t->rows * row_bytes + (size_t)r0 * scale_bytes;
+    spans[1].at = spans[0].bytes;
+    spans[1].bytes = n * scale_bytes;
+    return 2;
 }
 
-static int f32_copy_rows(uint8_t *dst, const pl_tensor *t, int layer, int r0, int r1) {
-    return copy_row_span(dst, t, layer, r0, r1, (size_t)t->cols * sizeof(float), 0);
+static int f32_row_spans(const pl_tensor *t, int layer, int r0, int r1, pl_span *spans) {
+    return row_span_pair(t, layer, r0, r1, (size_t)t->cols * sizeof(float), 0, spans);
 }
 
 /* ---- int8, groups over the whole layer (llama2.c version 2) ---------------- */
@@ -94,10 +97,10 @@ static void q8_matvec(float *out, const pl_input *in, const pl_tensor *t, int la
 }
 
 /* Rows cut cleanly only where every row holds whole groups. */
-static int q8_copy_rows(uint8_t *dst, const pl_tensor *t, int layer, int r0, int r1) {
+static int q8_row_spans(const pl_tensor *t, int layer, int r0, int r1, pl_span *spans) {
     if (t->cols % t->group_size != 0) return 0;
-    return copy_row_span(dst, t, layer, r0, r1, (size_t)t->cols,
-                         (size_t)(t->cols / t->group_size) * sizeof(float));
+    return row_span_pair(t, layer, r0, r1, (size_t)t->cols,
+                         (size_t)(t->cols / t->group_size) * sizeof(float), spans);
 }
 
 /* ---- groups along rows (PicoLlama files): values, then scales ------------- */
@@ -126,9 +129,9 @@ static void q8r_read_row(float *out, const pl_tensor *t, int row) {
     for (int i = 0; i < t->cols; i++) out[i] = q[i] * s[i / t->group_size];
 }
 
-static int q8r_copy_rows(uint8_t *dst, const pl_tensor *t, int layer, int r0, int r1) {
-    return copy_row_span(dst, t, layer, r0, r1, PLK_Q8_ROW_BYTES(t->cols),
-                         (size_t)groups_of((uint64_t)t->cols, t->group_size) * sizeof(float));
+static int q8r_row_spans(const pl_tensor *t, int layer, int r0, int r1, pl_span *spans) {
+    return row_span_pair(t, layer, r0, r1, PLK_Q8_ROW_BYTES(t->cols),
+                         (size_t)groups_of((uint64_t)t->cols, t->group_size) * sizeof(float), spans);
 }
 
 static void q8r_matvec(float *out, const pl_input *in, const pl_tensor *t, int layer, int r0,
@@ -159,9 +162,9 @@ static void q4_read_row(float *out, const pl_tensor *t, int row) {
     }
 }
 
-static int q4_copy_rows(uint8_t *dst, const pl_tensor *t, int layer, int r0, int r1) {
-    return copy_row_span(dst, t, layer, r0, r1, PLK_Q4_ROW_BYTES(t->cols),
-                         (size_t)groups_of((uint64_t)t->cols, t->group_size) * 2u);
+static int q4_row_spans(const pl_tensor *t, int layer, int r0, int r1, pl_span *spans) {
+    return row_span_pair(t, layer, r0, r1, PLK_Q4_ROW_BYTES(t->cols),
+                         (size_t)groups_of((uint64_t)t->cols, t->group_size) * 2u, spans);
 }
 
 static void q4_matvec(float *out, const pl_input *in, const pl_tensor *t, int layer, int r0,
@@ -176,13 +179,13 @@ static void q4_matvec(float *out, const pl_input *in, const pl_tensor *t, int la
  * (the DSP kernel's sums are 4096 times the values'). */
 const pl_wtype_traits pl_wtypes[PL_WTYPE_COUNT] = {
     {"fp32", 0, 1, 0, f32_layer_bytes, f32_row_bytes, f32_read_row, f32_input_group_size,
-     f32_matvec, f32_copy_rows},
+     f32_matvec, f32_row_spans},
     {"int8 (llama2.c)", 1, 4, 65532, q8_layer_bytes, q8_row_bytes, q8_read_row,
-     quantized_input_group_size, q8_matvec, q8_copy_rows},
+     quantized_input_group_size, q8_matvec, q8_row_spans},
     {"int8", 1, 4, 65532, q8r_layer_bytes, q8r_row_bytes, q8r_read_row,
-     quantized_input_group_size, q8r_matvec, q8r_copy_rows},
+     quantized_input_group_size, q8r_matvec, q8r_row_spans},
     {"int4", 1, 8, 512, q4_layer_bytes, q4_row_bytes, q4_read_row, quantized_input_group_size,
-     q4_matvec, q4_copy_rows},
+     q4_matvec, q4_row_spans},
 };
 
 const char *pl_wtype_name(pl_wtype type) {

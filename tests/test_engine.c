@@ -36,7 +36,7 @@ static void c_release(void *user, pl_pool pool, void *p) {
 }
 
 static pl_platform counting_platform(counting *c) {
-    pl_platform p = {c_alloc, c_release, NULL, c, NULL};
+    pl_platform p = {c_alloc, c_release, NULL, c, NULL, NULL, NULL};
     memset(c, 0, sizeof *c);
     c->fail_pool = -1;
     return p;
@@ -153,7 +153,7 @@ static void test_memory_plan(void) {
     pl_close(e);
     CHECK_EQ_INT(c.outstanding, 0);
     /* Missing hooks and NULL arguments. */
-    pl_platform none = {NULL, NULL, NULL, NULL, NULL};
+    pl_platform none = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, NULL, &none, &err), PL_ERR_ARGUMENT, err);
     CHECK_STATUS(pl_open(NULL, b.model, b.msize, b.tok, b.tsize, NULL, &platform, &err), PL_ERR_ARGUMENT, err);
     CHECK_STATUS(pl_plan_memory(b.model, b.msize, b.tok, b.tsize, NULL, NULL, &err), PL_ERR_ARGUMENT, err);
@@ -563,7 +563,7 @@ static void test_pool_alignment(void) {
      * fast pool (the engine's own structure) aligned to less than 8, is
      * refused. */
     blobs b = make_blobs(fx_small_spec());
-    pl_platform plain = pl_host_platform(NULL), skewed = {skewed_alloc, skewed_release, NULL, NULL, NULL};
+    pl_platform plain = pl_host_platform(NULL), skewed = {skewed_alloc, skewed_release, NULL, NULL, NULL, NULL, NULL};
     pl_engine *e1 = NULL, *e2 = NULL;
     pl_error err;
     CHECK_STATUS(pl_open(&e1, b.model, b.msize, b.tok, b.tsize, NULL, &plain, &err), PL_OK, err);
@@ -649,9 +649,142 @@ static void test_two_cores(void) {
     }
 }
 
+/* A background copy that lands only when it is waited for, into a stage
+ * first filled with 0xFF bytes (NaNs, and -1 in int8): a block read before
+ * its copy was waited for, or a copy started while one is in flight,
+ * changes the logits or is counted. */
+typedef struct {
+    counting alloc; /* first: the allocator hooks take the same user */
+    uint8_t *dst;
+    const uint8_t *src;
+    size_t n;
+    int in_flight, started, overlapping, misaligned;
+} lazy_copier;
+
+static void lazy_start(void *user, void *dst, const void *src, size_t n) {
+    lazy_copier *l = (lazy_copier *)user;
+    if (l->in_flight) l->overlapping++;
+    if ((uintptr_t)dst % 4u || (uintptr_t)src % 4u || n % 4u || n == 0) l->misaligned++;
+    memset(dst, 0xFF, n);
+    l->dst = (uint8_t *)dst;
+    l->src = (const uint8_t *)src;
+    l->n = n;
+    l->in_flight = 1;
+    l->started++;
+}
+
+static void lazy_wait(void *user) {
+    lazy_copier *l = (lazy_copier *)user;
+    if (l->in_flight) memcpy(l->dst, l->src, l->n);
+    l->in_flight = 0;
+}
+
+static void test_streaming(void) {
+    /* Streamed through two stages, with the CPU copying or a background
+     * copy, on one core or two, with blocks of a whole layer or of a few
+     * rows: every logit of every position bit for bit as the tensors read
+     * where they are, for every weight type (groups that straddle rows are
+     * read in place), in place or in the large pool. */
+    struct { fx_model_spec s; const char *types[3]; } cases[5];
+    for (int i = 0; i < 5; i++) {
+        cases[i].s = fx_small_spec();
+        cases[i].types[0] = NULL;
+    }
+    cases[1].s.shared_classifier = 0;
+    cases[2].s.version = 2; cases[2].s.group_size = 8; cases[2].s.hidden_dim = 48;
+    cases[3].s.version = 2; cases[3].s.group_size = 8; cases[3].s.hidden_dim = 44; /* straddles */
+    cases[4].types[0] = "int4:8"; cases[4].types[1] = "int8:4"; cases[4].types[2] = "int4:16";
+    cases[4].s.hidden_dim = 44; /* odd int4 groups a row: scales end mid-word */
+    cases[4].s.shared_classifier = 0;
+    for (int i = 0; i < 5; i++) {
+        size_t msize = 0, tsize = 0;
+        uint8_t *m = cases[i].types[0] ? fx_picollama(&cases[i].s, cases[i].types[0], cases[i].types[1],
+                                                      cases[i].types[2], &msize)
+                                       : fx_model(&cases[i].s, &msize);
+        uint8_t *tok = cases[i].types[0] ? NULL : fx_tokenizer(cases[i].s.vocab_size, 0, &tsize);
+        int vocab = cases[i].s.vocab_size, n = cases[i].s.seq_len;
+        for (int place = 0; place < 2; place++) {
+            counting c0;
+            pl_platform plain = counting_platform(&c0);
+            pl_options opt;
+            pl_engine *e0 = NULL;
+            pl_error err;
+            memset(&opt, 0, sizeof opt);
+            opt.large_weight_budget = place ? SIZE_MAX : 0;
+            CHECK_STATUS(pl_open(&e0, m, msize, tok, tsize, &opt, &plain, &err), PL_OK, err);
+            float *want = e0 ? all_logits(e0, n, vocab) : NULL;
+            for (int v = 0; v < 8 && want; v++) {
+                int background = v & 1, cores = v & 2 ? 2 : 1;
+                lazy_copier l;
+                pl_platform p = counting_platform(&l.alloc);
+                pl_engine *e = NULL;
+                memset((uint8_t *)&l + sizeof l.alloc, 0, sizeof l - sizeof l.alloc);
+                l.alloc.fail_pool = -1;
+                if (background) {
+                    p.copy_start = lazy_start;
+                    p.copy_wait = lazy_wait;
+                }
+                if (cores == 2) p.run_on_both = pl_host_run_on_both;
+                opt.cores = cores;
+                opt.stream_weights = 1;
+                opt.stage_bytes = v & 4 ? 200 : 0; /* a few rows a block, or a layer */
+                CHECK_STATUS(pl_open(&e, m, msize, tok, tsize, &opt, &p, &err), PL_OK, err);
+                if (!e) continue;
+                CHECK_EQ_INT(pl_memory(e)->stream_weights, 1);
+                CHECK(pl_memory(e)->stage_bytes >= 2 * (opt.stage_bytes ? 200 : 64));
+                CHECK(pl_memory(e)->fast_bytes >= pl_memory(e0)->fast_bytes + pl_memory(e)->stage_bytes);
+                float *got = all_logits(e, n, vocab);
+                CHECK(memcmp(want, got, sizeof(float) * (size_t)n * (size_t)vocab) == 0);
+                free(got);
+                CHECK_EQ_INT(l.overlapping, 0);
+                CHECK_EQ_INT(l.misaligned, 0);
+                CHECK_EQ_INT(l.in_flight, 0);
+                if (background) CHECK(l.started > 0); /* the copies went to the platform */
+                pl_close(e);
+            }
+            free(want);
+            pl_close(e0);
+        }
+        free(m);
+        free(tok);
+    }
+    /* the background copy comes as a pair */
+    {
+        fx_model_spec s = fx_small_spec();
+        size_t msize = 0, tsize = 0;
+        uint8_t *m = fx_model(&s, &msize), *tok = fx_tokenizer(s.vocab_size, 0, &tsize);
+        lazy_copier l;
+        pl_platform p = counting_platform(&l.alloc);
+        pl_engine *e = NULL;
+        pl_error err;
+        p.copy_start = lazy_start;
+        CHECK_STATUS(pl_open(&e, m, msize, tok, tsize, NULL, &p, &err), PL_ERR_ARGUMENT, err);
+        CHECK(strstr(err.message, "copy_wait") != NULL);
+        CHECK(e == NULL);
+        /* every matrix in SRAM: nothing to stream, no stages */
+        {
+            pl_options opt;
+            pl_memory_plan plan;
+            memset(&opt, 0, sizeof opt);
+            opt.stream_weights = 1;
+            opt.fast_weight_budget = SIZE_MAX;
+            CHECK_STATUS(pl_plan_memory(m, msize, tok, tsize, &opt, &plan, &err), PL_OK, err);
+            CHECK_EQ_INT(plan.stream_weights, 0);
+            CHECK_EQ_INT((int)plan.stage_bytes, 0);
+            opt.fast_weight_budget = 0;
+            CHECK_STATUS(pl_plan_memory(m, msize, tok, tsize, &opt, &plan, &err), PL_OK, err);
+            CHECK_EQ_INT(plan.stream_weights, 1);
+            CHECK(plan.stage_bytes > 0);
+        }
+        free(m);
+        free(tok);
+    }
+}
+
 int main(void) {
     test_pool_alignment();
     test_two_cores();
+    test_streaming();
     test_placement();
     test_kv_positions();
     test_tokenizer_inside();

@@ -30,6 +30,7 @@ typedef struct {
     const char *kv;    /* --kv: psram, sram */
     int kv_given;      /* --kv was on the command line */
     int cores;         /* --cores: 1 or 2 */
+    int stream;        /* --stream: 1 (the default) or 0, pl_options.stream_weights */
 } pl_run_args;
 
 typedef enum { PL_PLACEMENT_FLASH, PL_PLACEMENT_PSRAM, PL_PLACEMENT_SRAM, PL_PLACEMENT_AUTO } pl_placement;

@@ -24,6 +24,9 @@ static void usage(void) {
             "                   or auto (the Arduino class's rule for the RP2350's memories)\n"
             "  --kv <where>     KV cache: psram (the default) or sram\n"
             "  --cores <n>      1 (the default) or 2: split the work between two cores\n"
+            "  --stream <n>     1 (the default) or 0: stream weights outside SRAM through two\n"
+            "                   SRAM stages by the board's DMA (a platform without it reads\n"
+            "                   them in place)\n"
             "A PicoLlama model file carries its tokenizer: -z is then optional.\n");
 }
 
@@ -95,6 +98,7 @@ int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a, void (*c
     a->kv = "psram";
     a->kv_given = 0;
     a->cores = 1;
+    a->stream = 1;
     a->prompt = NULL;
     a->mode = "generate";
     a->temperature = 1.0f;
@@ -109,14 +113,17 @@ int pl_parse_run_args(int argc, char **argv, int first, pl_run_args *a, void (*c
     a->model_path = argv[first];
     for (int i = first + 1; i < argc; i += 2) {
         const char *flag = argv[i];
-        if (!strcmp(flag, "--cores")) {
+        if (!strcmp(flag, "--cores") || !strcmp(flag, "--stream")) {
+            int cores = flag[2] == 'c';
+            const char *one = "1", *other = cores ? "2" : "0";
             if (i + 1 >= argc) {
                 fprintf(stderr, "picollama: flag %s needs a value\n", flag);
                 return PL_EXIT_USAGE;
             }
-            if (strcmp(argv[i + 1], "1") != 0 && strcmp(argv[i + 1], "2") != 0)
-                return bad_value(flag, argv[i + 1], "1 or 2");
-            a->cores = argv[i + 1][0] - '0';
+            if (strcmp(argv[i + 1], one) != 0 && strcmp(argv[i + 1], other) != 0)
+                return bad_value(flag, argv[i + 1], cores ? "1 or 2" : "1 or 0");
+            if (cores) a->cores = argv[i + 1][0] - '0';
+            else a->stream = argv[i + 1][0] - '0';
             continue;
         }
         if (!strcmp(flag, "--place") || !strcmp(flag, "--kv")) {
@@ -210,6 +217,7 @@ int pl_story_options(const pl_run_args *a, const pl_story_blobs *b, pl_room room
     options->max_positions = a->steps;
     options->kv_cache_fast = !strcmp(a->kv, "sram");
     options->cores = a->cores;
+    options->stream_weights = a->stream;
     pl_placement_from_name(a->place, &placement);
     switch (placement) {
     case PL_PLACEMENT_FLASH: break;

@@ -108,6 +108,8 @@ pl_platform pl_host_platform(pl_host_allocator_stats *stats) {
     p.clock = pl_host_clock_us;
     p.user = stats;
     p.run_on_both = NULL;
+    p.copy_start = NULL;
+    p.copy_wait = NULL;
     return p;
 }
 

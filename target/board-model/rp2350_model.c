@@ -17,7 +17,16 @@
  *   clocks when it continues the open burst (the next line of the same
  *   chip select, within COOLDOWN of the last transfer, no PSRAM page break
  *   and MAX_SELECT not reached), else a new command first. Flash and PSRAM
- *   share the bus; nothing overlaps the core (no code path does today).
+ *   share the bus.
+ *
+ *   DMA: a background copy (pl_platform.copy_start: DMA from the XIP
+ *   stream FIFO on the board) is marked by the image, which copies the
+ *   bytes itself between two marks; the model counts nothing of that copy
+ *   and instead streams its source over the bus in the cycles no core
+ *   miss uses (the stream has lower priority than XIP misses and resumes
+ *   with a new command STREAM_COOLDOWN after one), bypassing the cache,
+ *   beside the compute. copy_wait stalls the core until the stream's
+ *   modeled end.
  *
  * Arguments (-plugin build/rp2350-model.so,ARG=VALUE,...):
  *   isa=thumb|rv32         the decoder
@@ -25,8 +34,9 @@
  *                          (repeatable): code, read-only data, model files
  *   psram=START:END        the range that is the board's PSRAM
  *   marks=ADDR             a 16-byte range the image stores to at the
- *                          story's start and end and around each two-core
- *                          section's shares (target/board/board_marks.h)
+ *                          story's start and end, around each two-core
+ *                          section's shares and around each background
+ *                          copy (target/board/board_marks.h)
  * At exit it prints one line, "board-model: ..." (see report()).
  */
 #include <inttypes.h>
@@ -311,8 +321,9 @@ static struct {
     uint64_t next_line, last_end, started;
 } burst;
 
-/* the clock: class cycles (main estimate) and stalls so far */
-static uint64_t cpu_cycles[2], stall_cycles;
+/* the clock: class cycles (main estimate) and stalls so far (the bus's,
+ * and waits for a background copy, which wait_cycles counts apart) */
+static uint64_t cpu_cycles[2], stall_cycles, wait_cycles;
 static uint64_t insns;
 static bus_counts bus[3];
 static uint64_t class_insns[C_COUNT];
@@ -343,6 +354,115 @@ static uint64_t transfer(int kind, uint64_t line, uint64_t now, int is_write) {
     return cost;
 }
 
+/* ---- DMA from the XIP stream FIFO ------------------------------------------ */
+
+/* RP2350 datasheet 4.4.3: the stream reads words in the bus's idle time,
+ * at lower priority than XIP accesses, and resumes "about 9 cycles" after
+ * a cache miss; it bypasses the cache. A transfer in progress (a command,
+ * a word) completes before a miss is served. Assumed: the DMA drains the
+ * FIFO as fast as it fills (a word per cycle into SRAM, no bank conflicts),
+ * and configuring it costs COPY_START_CYCLES of the core (pico-sdk's
+ * dma_channel_configure and the stream's registers: about a dozen stores
+ * to peripherals). A copy from SRAM (none today) moves a word in
+ * SRAM_COPY_CYCLES_PER_WORD and never touches the bus. */
+#define STREAM_COOLDOWN_CYCLES 9u
+#define COPY_START_CYCLES 40u
+#define SRAM_COPY_CYCLES_PER_WORD 2u
+
+static struct {
+    int recording;          /* between the marks: the image copying the bytes */
+    int active;             /* a copy started and not yet waited for */
+    int kind;               /* where its source is */
+    uint64_t lo, hi;        /* recording: the source bytes the image read, in order */
+    uint64_t sram_bytes;    /* recording: bytes read from SRAM */
+    uint64_t next, end;     /* the stream: the next word to read, the source's end */
+    uint64_t clock;         /* the stream has used the bus up to here */
+    uint64_t resume;        /* and may not use it before here (cooldown) */
+    uint64_t burst_started; /* its open burst's start (MAX_SELECT) */
+    int need_command;       /* its next word opens a burst */
+    int moved;              /* it used the bus since the last core miss */
+    uint64_t bytes, commands, jobs, strays;
+} dma;
+
+static uint64_t cycles_per_word(int kind) {
+    return kind == MEM_SRAM ? SRAM_COPY_CYCLES_PER_WORD : 4u * 2u * sck_div[kind]; /* 2 SCK a byte */
+}
+
+/* The stream runs in the bus's idle time up to `until`; a command or word
+ * begun before `until` completes (dma.clock may pass it by one). */
+static void dma_run(uint64_t until) {
+    uint64_t at = dma.clock > dma.resume ? dma.clock : dma.resume, per_word = cycles_per_word(dma.kind);
+    if (!dma.active || dma.next >= dma.end) return;
+    while (dma.next < dma.end && at < until) {
+        uint64_t left = dma.end - dma.next, words;
+        if (dma.kind != MEM_SRAM && dma.need_command) {
+            at += (uint64_t)prefix_sck[dma.kind] * sck_div[dma.kind] + select_cycles[dma.kind];
+            dma.burst_started = at;
+            dma.need_command = 0;
+            dma.commands++;
+            dma.moved = 1;
+            continue;
+        }
+        if (dma.kind == MEM_PSRAM) {
+            uint64_t page = PSRAM_PAGE_BYTES - dma.next % PSRAM_PAGE_BYTES;
+            uint64_t selected = at - dma.burst_started;
+            uint64_t room = selected < PSRAM_MAX_SELECT_CYCLES ? (PSRAM_MAX_SELECT_CYCLES - selected) / per_word * 4u : 0;
+            if (page < left) left = page;
+            if (room < left) left = room;
+        }
+        words = (until - at) / per_word + ((until - at) % per_word != 0);
+        if (words > left / 4u) words = left / 4u;
+        if (words == 0) { /* a page break or MAX_SELECT: a new burst */
+            dma.need_command = 1;
+            continue;
+        }
+        dma.next += words * 4u;
+        at += words * per_word;
+        dma.moved = 1;
+    }
+    dma.clock = at;
+}
+
+/* A core's miss at `now`: the stream yields after its transfer in
+ * progress; returns the cycles the miss waits for it. */
+static uint64_t dma_yield(uint64_t now) {
+    if (!dma.active || dma.kind == MEM_SRAM) return 0;
+    dma_run(now);
+    if (dma.moved) burst.open_kind = -1; /* the stream closed the core's burst */
+    dma.moved = 0;
+    return dma.clock > now ? dma.clock - now : 0;
+}
+
+/* The miss's transfer ended at `end`: the stream resumes after the
+ * cooldown, with a command of its own. */
+static void dma_after_miss(uint64_t end) {
+    if (!dma.active || dma.kind == MEM_SRAM) return;
+    dma.clock = end;
+    dma.resume = end + STREAM_COOLDOWN_CYCLES;
+    dma.need_command = 1;
+}
+
+static void dma_start(uint64_t now) {
+    dma.recording = 0;
+    dma.active = 1;
+    dma.kind = dma.hi > dma.lo ? kind_of(dma.lo) : MEM_SRAM;
+    dma.next = dma.hi > dma.lo ? dma.lo : 0;
+    dma.end = dma.hi > dma.lo ? dma.hi : dma.sram_bytes;
+    dma.clock = dma.resume = now;
+    dma.need_command = 1;
+    dma.moved = 0;
+    dma.bytes += dma.end - dma.next;
+    dma.jobs++;
+}
+
+/* copy_wait at `now`: the cycles until the stream's end. */
+static uint64_t dma_wait(uint64_t now) {
+    if (!dma.active) return 0;
+    dma_run(UINT64_MAX);
+    dma.active = 0;
+    return dma.clock > now ? dma.clock - now : 0;
+}
+
 /* A read or write of one line through the cache at `now`; returns the stall. */
 static uint64_t touch_line(int kind, uint64_t addr, uint64_t now, int is_write) {
     uint64_t line = addr & ~(uint64_t)(LINE_BYTES - 1);
@@ -355,12 +475,13 @@ static uint64_t touch_line(int kind, uint64_t addr, uint64_t now, int is_write) 
         }
     bus[kind].misses++;
     int way = cache.tag[set][0] == 0 ? 0 : cache.tag[set][1] == 0 ? 1 : (int)(next_random() & 1);
-    uint64_t cost = 0;
+    uint64_t cost = dma_yield(now);
     if (cache.dirty[set][way]) { /* write-back of the evicted line */
         uint64_t old = (uint64_t)cache.tag[set][way] - 1;
         cost += transfer(kind_of(old), old, now, 1);
     }
     cost += transfer(kind, line, now + cost, 0);
+    dma_after_miss(now + cost);
     cache.tag[set][way] = tag;
     cache.dirty[set][way] = (uint8_t)is_write;
     bus[kind].stall += cost;
@@ -401,8 +522,16 @@ static void on_memory(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t va
         return;
     }
     int kind = kind_of(vaddr);
-    if (kind == MEM_SRAM) return;
     unsigned size = 1u << qemu_plugin_mem_size_shift(info);
+    if (dma.recording) { /* the image's copy of a background copy's bytes: not the core's */
+        if (is_write) return;
+        if (kind == MEM_SRAM) dma.sram_bytes += size;
+        else if (dma.hi == 0) dma.lo = vaddr, dma.hi = vaddr + size;
+        else if (vaddr == dma.hi) dma.hi += size; /* the source: one ascending run */
+        else dma.strays++; /* anything else (an interrupt handler's literal): reported */
+        return;
+    }
+    if (kind == MEM_SRAM) return;
     uint64_t first = vaddr & ~(uint64_t)(LINE_BYTES - 1), last = (vaddr + size - 1) & ~(uint64_t)(LINE_BYTES - 1);
     for (uint64_t line = first; line <= last; line += LINE_BYTES)
         stall_cycles += touch_line(kind, line, now_at(at), is_write);
@@ -411,6 +540,10 @@ static void on_memory(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t va
 static void on_block(unsigned int vcpu, void *udata) {
     (void)vcpu;
     const block *b = udata;
+    if (dma.recording) { /* the image's copy of a background copy: not counted */
+        last_block = NULL;
+        return;
+    }
     /* the previous block's conditional branch was taken if this is not
      * where it falls through */
     if (last_block && last_block->cond_at_end && b->start != last_block->fallthrough) {
@@ -461,11 +594,14 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
 /* ---- marks: the story and the two-core sections ------------------------- */
 
 /* target/board/board_marks.h */
-enum { MARK_STORY_BEGIN, MARK_STORY_END, MARK_SHARE_CORE1, MARK_SHARE_CORE0, MARK_SECTION_END };
+enum {
+    MARK_STORY_BEGIN, MARK_STORY_END, MARK_SHARE_CORE1, MARK_SHARE_CORE0, MARK_SECTION_END,
+    MARK_COPY_BEGIN, MARK_COPY_END, MARK_COPY_WAIT
+};
 #define SYNC_CYCLES 100u /* assumed: a FIFO handshake each way (board.h) */
 
 typedef struct {
-    uint64_t cpu[2], stall, flash[4], psram[4], insns;
+    uint64_t cpu[2], stall, wait, flash[4], psram[4], insns, dma_bytes, dma_commands, dma_jobs;
 } snapshot;
 
 static snapshot now_snapshot(void) {
@@ -473,7 +609,9 @@ static snapshot now_snapshot(void) {
     s.cpu[0] = cpu_cycles[0];
     s.cpu[1] = cpu_cycles[1];
     s.stall = stall_cycles;
+    s.wait = wait_cycles;
     s.insns = insns;
+    s.dma_bytes = dma.bytes, s.dma_commands = dma.commands, s.dma_jobs = dma.jobs;
     s.flash[0] = bus[MEM_FLASH].stall, s.flash[1] = bus[MEM_FLASH].misses;
     s.flash[2] = bus[MEM_FLASH].bursts, s.flash[3] = bus[MEM_FLASH].accesses;
     s.psram[0] = bus[MEM_PSRAM].stall, s.psram[1] = bus[MEM_PSRAM].misses;
@@ -490,9 +628,27 @@ static uint64_t sections;
 
 static uint64_t max3(uint64_t a, uint64_t b, uint64_t c) { return a > b ? (a > c ? a : c) : (b > c ? b : c); }
 
+static uint64_t clock_now(void) { return cpu_cycles[0] + stall_cycles; }
+
 static void on_mark(unsigned which) {
     snapshot s = now_snapshot();
     switch (which) {
+    case MARK_COPY_BEGIN:
+        dma.recording = 1;
+        dma.lo = dma.hi = 0;
+        dma.sram_bytes = 0;
+        return;
+    case MARK_COPY_END:
+        cpu_cycles[0] += COPY_START_CYCLES;
+        cpu_cycles[1] += COPY_START_CYCLES;
+        dma_start(clock_now());
+        return;
+    case MARK_COPY_WAIT: {
+        uint64_t w = dma_wait(clock_now());
+        stall_cycles += w;
+        wait_cycles += w;
+        return;
+    }
     case MARK_STORY_BEGIN:
         story_begin = s;
         in_story = 1;
@@ -510,12 +666,27 @@ static void on_mark(unsigned which) {
         if (!in_story) break;
         sections++;
         for (int k = 0; k < 2; k++) {
-            /* each share's core time; the bus is one: its stalls add up */
-            uint64_t c1 = share0_begin.cpu[k] - share1_begin.cpu[k], b1 = share0_begin.stall - share1_begin.stall;
-            uint64_t c0 = s.cpu[k] - share0_begin.cpu[k], b0 = s.stall - share0_begin.stall;
+            /* each share's core time (waits for a copy included); the bus
+             * is one: its stalls add up */
+            uint64_t w1 = share0_begin.wait - share1_begin.wait, w0 = s.wait - share0_begin.wait;
+            uint64_t c1 = share0_begin.cpu[k] - share1_begin.cpu[k] + w1;
+            uint64_t b1 = share0_begin.stall - share1_begin.stall - w1;
+            uint64_t c0 = s.cpu[k] - share0_begin.cpu[k] + w0, b0 = s.stall - share0_begin.stall - w0;
             uint64_t both = max3(c1 + b1, c0 + b0, b1 + b0) + SYNC_CYCLES;
             uint64_t serial = c1 + b1 + c0 + b0;
             overlapped[k] += serial > both ? serial - both : 0;
+            /* Core 0 starts the section's copies in its own share, which
+             * runs second: a copy in flight has had core 0's share of time
+             * so far, but on the board it also runs while core 0 waits
+             * for core 1, less core 1's misses. */
+            if (k == 0 && dma.active && both > c0 + b0 + b1) {
+                uint64_t credit = both - c0 - b0 - b1;
+                dma_run(clock_now() + credit);
+                /* back on the serial clock: the credit ran before now */
+                dma.clock -= credit;
+                dma.burst_started -= dma.burst_started > credit ? credit : dma.burst_started;
+                dma.resume -= dma.resume > credit ? credit : dma.resume;
+            }
         }
         break;
     }
@@ -539,12 +710,14 @@ static void report(qemu_plugin_id_t id, void *udata) {
                      " compute=%" PRIu64 " compute_slow=%" PRIu64 " flash_stall=%" PRIu64 " flash_misses=%" PRIu64
                      " flash_bursts=%" PRIu64 " flash_reads=%" PRIu64 " psram_stall=%" PRIu64 " psram_misses=%" PRIu64
                      " psram_bursts=%" PRIu64 " psram_accesses=%" PRIu64 " two_core_sections=%" PRIu64
-                     " two_core_overlap=%" PRIu64 "\n",
+                     " two_core_overlap=%" PRIu64 " dma_jobs=%" PRIu64 " dma_bytes=%" PRIu64
+                     " dma_commands=%" PRIu64 " dma_wait=%" PRIu64 " dma_strays=%" PRIu64 "\n",
                      stories ? "marked" : "whole-run", b->insns - a->insns, cycles, slow, b->cpu[0] - a->cpu[0],
                      b->cpu[1] - a->cpu[1], b->flash[0] - a->flash[0], b->flash[1] - a->flash[1],
                      b->flash[2] - a->flash[2], b->flash[3] - a->flash[3], b->psram[0] - a->psram[0],
                      b->psram[1] - a->psram[1], b->psram[2] - a->psram[2], b->psram[3] - a->psram[3], sections,
-                     overlapped[0]);
+                     overlapped[0], b->dma_jobs - a->dma_jobs, b->dma_bytes - a->dma_bytes,
+                     b->dma_commands - a->dma_commands, b->wait - a->wait, dma.strays);
     if (n > 0) qemu_plugin_outs(line);
     /* the instruction mix, for docs/board-model.md's checks of the decoder */
     n = snprintf(line, sizeof line, "board-model: classes");

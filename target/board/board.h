@@ -50,6 +50,10 @@ uint64_t board_two_core_clock(void);
 void board_two_cores(pl_platform *p);
 #endif
 
+/* The background copy the board makes by DMA: on an emulated board, a
+ * copy the board model charges as the DMA's stream (copy_marked.c). */
+void board_background_copy(pl_platform *p);
+
 /* main.c: the image's program; the board's startup calls it and exits
  * with its status. */
 int board_main(void);

@@ -172,6 +172,7 @@ int board_main(void) {
     }
     if ((rc = pl_parse_run_args(argc, args, first, &a, NULL)) != 0) return rc;
     if (a.seed == 0) a.seed = (uint64_t)(unsigned int)sh_time(); /* run.c's default */
+    board_background_copy(&platform); /* the board's DMA */
 #if defined(BOARD_TWO_CORES)
     if (a.cores == 2) board_two_cores(&platform);
 #else

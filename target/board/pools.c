@@ -72,6 +72,8 @@ pl_platform board_platform(void) {
     p.clock = clock_instructions;
     p.user = NULL;
     p.run_on_both = NULL;
+    p.copy_start = NULL;
+    p.copy_wait = NULL;
     return p;
 }
 

@@ -13,10 +13,12 @@
 #   bench: CASE ms_per_token=X ms_per_token_slow=W ms_per_token_O2=V
 #          insns_per_token=Y cycles_per_token=Z steps=N compute=C flash_bus=F
 #          psram_bus=P flash_bursts=B psram_bursts=Q cache_misses=M
-#          ms_lower_bound_insns=L
+#          ms_lower_bound_insns=L dma_bytes=D dma_wait=A
 # X: main estimate; W: the pessimistic bound (Cortex-M4 TRM costs); per
 # token: compute and bus cycles, bursts started, XIP cache misses; L: the
-# instructions alone at one a cycle, a lower bound.
+# instructions alone at one a cycle, a lower bound; D: bytes the stream's
+# DMA moved, A: cycles the cores waited for it (streaming, --stream 1,
+# the default as in the Arduino class).
 #   BENCH_CASES="a b"  only those cases (make test checks a few this way)
 ROOT=../..
 # how the shipped built-in model is made (Makefile: make models)
@@ -60,6 +62,7 @@ run() {
         -v fl="$(field flash_stall "$d/os.err")" -v ps="$(field psram_stall "$d/os.err")" \
         -v fb="$(field flash_bursts "$d/os.err")" -v pb="$(field psram_bursts "$d/os.err")" \
         -v fm="$(field flash_misses "$d/os.err")" -v pm="$(field psram_misses "$d/os.err")" \
+        -v db="$(field dma_bytes "$d/os.err")" -v dw="$(field dma_wait "$d/os.err")" \
         -v anchor="$6" 'BEGIN {
         ms = 1000.0 / 150e6 / steps   # 150 MHz
         printf "bench: %s ms_per_token=%.1f ms_per_token_slow=%.1f", c, cyc * ms, slow * ms
@@ -68,6 +71,7 @@ run() {
             insns / steps, cyc / steps, steps, comp / steps, fl / steps, ps / steps
         printf " flash_bursts=%d psram_bursts=%d cache_misses=%d ms_lower_bound_insns=%.1f", \
             fb / steps, pb / steps, (fm + pm) / steps, insns * ms
+        printf " dma_bytes=%d dma_wait=%d", db / steps, dw / steps
     }')
     rm -f "$d/o2.err"
     summary="$summary$line
@@ -121,7 +125,8 @@ run 15m-int4 "stories15M's architecture, int4, random weights (tests/fixture_15m
 run 15m-int4-2core "the same on two cores" "$d/m15-int4.bin" - "--place auto --cores 2"
 
 # The anchors (docs/board-model.md): each published figure's configuration.
-ANCHOR='-n 256 -t 1.0 -p 0.9 -s 42 -i "Once upon a time"'
+# (no streaming: neither project streams)
+ANCHOR='-n 256 -t 1.0 -p 0.9 -s 42 -i "Once upon a time" --stream 0'
 if [ -f "$SHARED/data/models/tokenizer.bin" ] && [ -f "$SHARED/data/corpus/tinystories_train.txt" ]; then
     # The original PicoLlama: its 14 MB architecture on the Llama 2
     # vocabulary, trained (top-p's work depends on how peaked the

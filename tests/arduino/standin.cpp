@@ -52,6 +52,8 @@ int RP2040StandIn::getFreePSRAMHeap() {
 /* PSRAM blocks: 4 bytes into an 8-aligned malloc block, remembered so that
  * free() can tell them from SRAM ones. */
 static void *psram_blocks[64];
+static size_t psram_sizes[64];
+static int psram_unclean; /* PSRAM given out since the last xip_cache_clean_all */
 
 extern "C" void *pmalloc(size_t size) {
     uint8_t *base = (uint8_t *)malloc(size + 4);
@@ -59,6 +61,8 @@ extern "C" void *pmalloc(size_t size) {
     for (int i = 0; i < 64; i++)
         if (!psram_blocks[i]) {
             psram_blocks[i] = base + 4;
+            psram_sizes[i] = size;
+            psram_unclean = 1;
             standin_psram_bytes += size;
             return base + 4;
         }
@@ -211,4 +215,95 @@ extern "C" void multicore_fifo_push_blocking(uint32_t data) {
 
 extern "C" uint32_t multicore_fifo_pop_blocking(void) {
     return (this_core ? to_core1 : to_core0).pop();
+}
+
+
+/* ---- hardware/dma.h and the XIP stream: one channel, copies that land
+ * when waited for ---------------------------------------------------------- */
+#include "hardware/dma.h"
+#include "hardware/structs/xip_ctrl.h"
+#include "hardware/xip_cache.h"
+
+xip_ctrl_hw_t standin_xip_ctrl = {0, XIP_STAT_FIFO_EMPTY, 0, 0, 0, 0, 0};
+volatile uint32_t standin_xip_aux_stream;
+size_t standin_dma_copies;
+
+namespace {
+/* the SDK's CTRL bits are not modelled: the fields a channel needs here */
+enum { CFG_READ_INCR = 1u << 4, CFG_WRITE_INCR = 1u << 5, CFG_SIZE_SHIFT = 2, CFG_DREQ_SHIFT = 17 };
+int claimed = -1;
+struct {
+    uint8_t *dst;
+    const uint8_t *src;
+    size_t n;
+    bool busy;
+} job;
+
+bool in_psram(const void *p) {
+    for (int i = 0; i < 64; i++)
+        if (psram_blocks[i] && (const uint8_t *)p >= (const uint8_t *)psram_blocks[i] &&
+            (const uint8_t *)p < (const uint8_t *)psram_blocks[i] + psram_sizes[i])
+            return true;
+    return false;
+}
+} // namespace
+
+extern "C" void xip_cache_clean_all(void) { psram_unclean = 0; }
+
+extern "C" int dma_claim_unused_channel(bool required) {
+    (void)required;
+    if (claimed >= 0) complain("the port claimed a second DMA channel");
+    return claimed = 3;
+}
+
+extern "C" dma_channel_config_t dma_channel_get_default_config(uint channel) {
+    dma_channel_config_t c;
+    (void)channel;
+    c.ctrl = CFG_READ_INCR | (uint32_t)DMA_SIZE_32 << CFG_SIZE_SHIFT | 0x3Fu << CFG_DREQ_SHIFT; /* DREQ_FORCE */
+    return c;
+}
+extern "C" void channel_config_set_transfer_data_size(dma_channel_config_t *c, dma_channel_transfer_size_t size) {
+    c->ctrl = (c->ctrl & ~(3u << CFG_SIZE_SHIFT)) | (uint32_t)size << CFG_SIZE_SHIFT;
+}
+extern "C" void channel_config_set_read_increment(dma_channel_config_t *c, bool incr) {
+    c->ctrl = incr ? c->ctrl | CFG_READ_INCR : c->ctrl & ~(uint32_t)CFG_READ_INCR;
+}
+extern "C" void channel_config_set_write_increment(dma_channel_config_t *c, bool incr) {
+    c->ctrl = incr ? c->ctrl | CFG_WRITE_INCR : c->ctrl & ~(uint32_t)CFG_WRITE_INCR;
+}
+extern "C" void channel_config_set_dreq(dma_channel_config_t *c, uint dreq) {
+    c->ctrl = (c->ctrl & ~(0x3Fu << CFG_DREQ_SHIFT)) | (uint32_t)dreq << CFG_DREQ_SHIFT;
+}
+
+/* The XIP stream's copy: STREAM_ADDR's words, STREAM_CTR of them, read
+ * from the FIFO's one address into ascending words. */
+extern "C" void dma_channel_configure(uint channel, const dma_channel_config_t *config, volatile void *write_addr,
+                                      const volatile void *read_addr, uint32_t encoded_transfer_count,
+                                      bool trigger) {
+    uint32_t c = config->ctrl, count = encoded_transfer_count & 0x0FFFFFFFu;
+    if ((int)channel != claimed) complain("DMA on a channel the port did not claim");
+    if (!trigger) complain("the stream's DMA was configured but not started");
+    if (job.busy) complain("a DMA copy started while one is in flight");
+    if (read_addr != (const volatile void *)XIP_AUX_BASE) complain("the DMA does not read the XIP stream FIFO");
+    if (c & CFG_READ_INCR) complain("the DMA increments its read address: the FIFO is one address");
+    if (!(c & CFG_WRITE_INCR)) complain("the DMA does not increment its write address");
+    if (((c >> CFG_SIZE_SHIFT) & 3u) != (uint32_t)DMA_SIZE_32) complain("the stream's DMA is not word-sized");
+    if (((c >> CFG_DREQ_SHIFT) & 0x3Fu) != DREQ_XIP_STREAM) complain("the stream's DMA is not paced by DREQ_XIP_STREAM");
+    if (standin_xip_ctrl.stream_ctr != count || count == 0) complain("STREAM_CTR is not the DMA's word count");
+    if (standin_xip_ctrl.stream_addr % 4u || (uintptr_t)write_addr % 4u) complain("the stream's addresses are not words");
+    if (in_psram((const void *)standin_xip_ctrl.stream_addr) && psram_unclean)
+        complain("DMA reads PSRAM written since the XIP cache was last cleaned");
+    job.dst = (uint8_t *)write_addr;
+    job.src = (const uint8_t *)standin_xip_ctrl.stream_addr;
+    job.n = (size_t)count * 4u;
+    job.busy = true;
+    memset(job.dst, 0xFF, job.n);
+    standin_xip_ctrl.stream_ctr = 0;
+    standin_dma_copies++;
+}
+
+extern "C" void dma_channel_wait_for_finish_blocking(uint channel) {
+    if ((int)channel != claimed) complain("waiting on a channel the port did not claim");
+    if (job.busy) memcpy(job.dst, job.src, job.n);
+    job.busy = false;
 }

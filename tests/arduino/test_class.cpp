@@ -12,6 +12,8 @@
 #include <string>
 
 extern int standin_core1_launches;
+extern size_t standin_dma_copies;
+extern int standin_misuse;
 static std::string story;
 static int pieces, ends, stop_after;
 static PicoLlama *current;
@@ -126,6 +128,25 @@ int main() {
             CHECK(p.copyMs() >= 0.0f);
         }
         for (int i = 1; i < 4; i++) CHECK(stories[i] == stories[0]);
+        /* Streaming (the default) and not: the weights in flash and PSRAM
+         * reach the cores by the stream's DMA (the stand-in's copies land
+         * only when waited for), or are read where they are; one story. */
+        for (int stream = 0; stream < 2 && plm; stream++)
+            for (int i = 0; i < 3; i += 2) {
+                PicoLlama p;
+                size_t copies = standin_dma_copies;
+                current = &p;
+                p.setPlacement(places[i]);
+                p.useStreaming(stream != 0);
+                CHECK(p.setModel(plm, psize));
+                p.setOutputCB(collect);
+                p.setSeed(11);
+                reset();
+                CHECK(p.generate("Once upon a time", 24));
+                CHECK(story == stories[0]);
+                if (stream) CHECK(standin_dma_copies > copies);
+                else CHECK_EQ_INT((int)(standin_dma_copies - copies), 0);
+            }
         CHECK(sram[1] > sram[0]);  /* auto: weights (and the KV cache) into SRAM */
         CHECK(psram[2] > psram[0]); /* PSRAM: the weights there */
         CHECK(sram[3] > sram[0] && sram[3] >= sram[1] - 4096u);
@@ -173,5 +194,6 @@ int main() {
     }
     free(model);
     free(tok);
+    CHECK_EQ_INT(standin_misuse, 0); /* every call as the real SDK would take it */
     return pl_test_report("arduino_class");
 }
