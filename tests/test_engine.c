@@ -589,13 +589,14 @@ static void test_pool_alignment(void) {
     free_blobs(&b);
 }
 
-static void test_two_cores(void) {
-    /* Two cores (a thread as the second) give every logit of every
-     * position bit for bit as one core does: fp32, llama2.c's int8 with
-     * groups that fit and that straddle rows (which stay on one core), and
-     * PicoLlama files read through the stage or placed in SRAM. */
-    struct { fx_model_spec s; const char *types[3]; } cases[6];
-    for (int i = 0; i < 6; i++) {
+/* The models both core tests run: fp32 with a shared and an own
+ * classifier, llama2.c's int8 with groups that fit rows and that straddle
+ * them, and a PicoLlama file of int4 and int8 (types: embedding, attention,
+ * ffn; NULL: the spec's own). */
+typedef struct { fx_model_spec s; const char *types[3]; } weight_case;
+#define WEIGHT_CASES 5
+static void weight_cases(weight_case *cases) {
+    for (int i = 0; i < WEIGHT_CASES; i++) {
         cases[i].s = fx_small_spec();
         cases[i].types[0] = NULL;
     }
@@ -603,10 +604,19 @@ static void test_two_cores(void) {
     cases[2].s.version = 2; cases[2].s.group_size = 8; cases[2].s.hidden_dim = 48;
     cases[3].s.version = 2; cases[3].s.group_size = 8; cases[3].s.hidden_dim = 44; /* straddles */
     cases[4].types[0] = "int4:8"; cases[4].types[1] = "int8:4"; cases[4].types[2] = "int4:16";
+}
+
+static void test_two_cores(void) {
+    /* Two cores (a thread as the second) give every logit of every
+     * position bit for bit as one core does: fp32, llama2.c's int8 with
+     * groups that fit and that straddle rows (which stay on one core), and
+     * PicoLlama files read through the stage or placed in SRAM. */
+    weight_case cases[WEIGHT_CASES + 1];
+    weight_cases(cases);
     cases[5] = cases[4];
     cases[5].s.hidden_dim = 44;
     cases[5].s.shared_classifier = 0;
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < WEIGHT_CASES + 1; i++) {
         size_t msize = 0, tsize = 0;
         uint8_t *m = cases[i].types[0] ? fx_picollama(&cases[i].s, cases[i].types[0], cases[i].types[1],
                                                       cases[i].types[2], &msize)
@@ -685,18 +695,11 @@ static void test_streaming(void) {
      * rows: every logit of every position bit for bit as the tensors read
      * where they are, for every weight type (groups that straddle rows are
      * read in place), in place or in the large pool. */
-    struct { fx_model_spec s; const char *types[3]; } cases[5];
-    for (int i = 0; i < 5; i++) {
-        cases[i].s = fx_small_spec();
-        cases[i].types[0] = NULL;
-    }
-    cases[1].s.shared_classifier = 0;
-    cases[2].s.version = 2; cases[2].s.group_size = 8; cases[2].s.hidden_dim = 48;
-    cases[3].s.version = 2; cases[3].s.group_size = 8; cases[3].s.hidden_dim = 44; /* straddles */
-    cases[4].types[0] = "int4:8"; cases[4].types[1] = "int8:4"; cases[4].types[2] = "int4:16";
+    weight_case cases[WEIGHT_CASES];
+    weight_cases(cases);
     cases[4].s.hidden_dim = 44; /* odd int4 groups a row: scales end mid-word */
     cases[4].s.shared_classifier = 0;
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < WEIGHT_CASES; i++) {
         size_t msize = 0, tsize = 0;
         uint8_t *m = cases[i].types[0] ? fx_picollama(&cases[i].s, cases[i].types[0], cases[i].types[1],
                                                       cases[i].types[2], &msize)
