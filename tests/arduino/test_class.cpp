@@ -32,6 +32,17 @@ static void reset() {
     pieces = ends = stop_after = 0;
 }
 
+/* p, set up by the caller, opens the model and tells the seeded 24-token
+ * story into `story`. */
+static bool tell_seeded(PicoLlama &p, const uint8_t *m, size_t n) {
+    current = &p;
+    if (!p.setModel(m, n)) return false;
+    p.setOutputCB(collect);
+    p.setSeed(11);
+    reset();
+    return p.generate("Once upon a time", 24);
+}
+
 int main() {
     size_t msize, tsize;
     fx_model_spec spec = fx_small_spec();
@@ -115,13 +126,8 @@ int main() {
         size_t sram[4], psram[4];
         for (int i = 0; i < 4 && plm; i++) {
             PicoLlama p;
-            current = &p;
             p.setPlacement(places[i]);
-            CHECK(p.setModel(plm, psize));
-            p.setOutputCB(collect);
-            p.setSeed(11);
-            reset();
-            CHECK(p.generate("Once upon a time", 24));
+            CHECK(tell_seeded(p, plm, psize));
             stories[i] = story;
             sram[i] = p.sramBytes();
             psram[i] = p.psramBytes();
@@ -135,14 +141,9 @@ int main() {
             for (int i = 0; i < 3; i += 2) {
                 PicoLlama p;
                 size_t copies = standin_dma_copies;
-                current = &p;
                 p.setPlacement(places[i]);
                 p.useStreaming(stream != 0);
-                CHECK(p.setModel(plm, psize));
-                p.setOutputCB(collect);
-                p.setSeed(11);
-                reset();
-                CHECK(p.generate("Once upon a time", 24));
+                CHECK(tell_seeded(p, plm, psize));
                 CHECK(story == stories[0]);
                 if (stream) CHECK(standin_dma_copies > copies);
                 else CHECK_EQ_INT((int)(standin_dma_copies - copies), 0);
@@ -179,14 +180,9 @@ int main() {
          * same story as one core, in every placement. */
         for (int i = 0; i < 4 && plm; i++) {
             PicoLlama p;
-            current = &p;
             p.setPlacement(places[i]);
             p.useBothCores(true);
-            CHECK(p.setModel(plm, psize));
-            p.setOutputCB(collect);
-            p.setSeed(11);
-            reset();
-            CHECK(p.generate("Once upon a time", 24));
+            CHECK(tell_seeded(p, plm, psize));
             CHECK(story == stories[0]);
         }
         CHECK_EQ_INT(standin_core1_launches, 1);
