@@ -25,7 +25,9 @@ void pl_state_layout(pl_state *s, const pl_model_info *p, int positions, const p
         s->q = pl_arena_take(fast, dim * f);
         s->hb = pl_arena_take(fast, hidden * f);
         s->hb2 = pl_arena_take(fast, hidden * f);
-        s->att = pl_arena_take(fast, (uint64_t)positions * f);
+        /* scores of the query heads that share a KV head (attention_heads) */
+        uint64_t scores = (uint64_t)positions * (uint64_t)(p->n_heads / p->n_kv_heads) * f;
+        s->att = pl_arena_take(fast, scores);
         s->logits = pl_arena_take(fast, (uint64_t)p->vocab_size * f);
         s->rope_freq = pl_arena_take(fast, half_head * f);
         s->rope_cos = pl_arena_take(fast, half_head * f);
@@ -34,7 +36,7 @@ void pl_state_layout(pl_state *s, const pl_model_info *p, int positions, const p
         s->v_new = pl_arena_take(fast, kv_dim * f);
         int stages = plan->stream_weights ? 2 : plan->cores == 2 ? 1 : 0;
         if (plan->cores == 2) /* the second core's attention scores */
-            s->att1 = pl_arena_take(fast, (uint64_t)positions * f);
+            s->att1 = pl_arena_take(fast, scores);
         /* the stages for rows of tensors outside SRAM: one for two cores,
          * two when streaming (pl_cores.c) */
         s->cores.stage_bytes = stages ? plan->stage_bytes / (size_t)stages : 0;
@@ -115,22 +117,53 @@ static void kv_store(const pl_model_info *p, pl_state *s, int layer, int pos) {
     }
 }
 
-/* Heads [h0, h1) of one layer's attention at pos, with att as scratch. */
+/* Positions a run of the KV cache holds: PL_KV_RUN_BYTES of one head's keys
+ * (or values). The query heads that share a KV head read a run each before
+ * the next run starts, so the run is read from PSRAM once and then from the
+ * 16 KB XIP cache, where one query head after another over the whole cache
+ * would read it from PSRAM kv_mul times once it outgrows the cache. */
+#define PL_KV_RUN_BYTES 4096u
+
+static int kv_run_positions(const pl_model_info *p) {
+    unsigned head_bytes = (unsigned)(p->dim / p->n_heads) * (unsigned)sizeof(float);
+    unsigned run = PL_KV_RUN_BYTES / head_bytes;
+    return run > 0u ? (int)run : 1;
+}
+
+/* Heads [h0, h1) of one layer's attention at pos, a KV head's query heads
+ * together, with att as scratch (kv_mul rows of kv_positions scores). Each
+ * score depends on its own position only, softmax sees the whole row, and
+ * mix adds the runs in position order: run.c's sums, to the bit. */
 PL_HOT static void attention_heads(const pl_model_info *p, pl_state *s, int layer, int pos,
                                    int h0, int h1, float *att) {
     int head_size = p->dim / p->n_heads;
     int kv_mul = p->n_heads / p->n_kv_heads;
-    size_t stride = kv_position_stride(p);
+    int n = pos + 1, run = kv_run_positions(p);
+    size_t stride = kv_position_stride(p), row = (size_t)s->kv_positions;
     float scale_div = plk_sqrtf((float)head_size);
 
-    for (int h = h0; h < h1; h++) {
-        const float *q = s->q + h * head_size;
-        size_t head_start = kv_offset(p, s, layer, h / kv_mul, 0);
-        plk_attention_scores(att, q, s->key_cache + head_start, stride, pos + 1, head_size,
-                             scale_div);
-        plk_softmax(att, pos + 1);
-        plk_attention_mix(s->xb + h * head_size, att, s->value_cache + head_start, stride,
-                          pos + 1, head_size);
+    for (int first = h0; first < h1;) {
+        int g = first / kv_mul, last = (g + 1) * kv_mul < h1 ? (g + 1) * kv_mul : h1;
+        size_t head_start = kv_offset(p, s, layer, g, 0);
+        const float *keys = s->key_cache + head_start, *values = s->value_cache + head_start;
+        for (int t0 = 0; t0 < n; t0 += run) {
+            int m = n - t0 < run ? n - t0 : run;
+            for (int h = first; h < last; h++)
+                plk_attention_scores(att + (size_t)(h - first) * row + t0, s->q + h * head_size,
+                                     keys + (size_t)t0 * stride, stride, m, head_size, scale_div);
+        }
+        for (int h = first; h < last; h++) {
+            float *out = s->xb + h * head_size;
+            plk_softmax(att + (size_t)(h - first) * row, n);
+            for (int i = 0; i < head_size; i++) out[i] = 0.0f;
+        }
+        for (int t0 = 0; t0 < n; t0 += run) {
+            int m = n - t0 < run ? n - t0 : run;
+            for (int h = first; h < last; h++)
+                plk_attention_mix(s->xb + h * head_size, att + (size_t)(h - first) * row + t0,
+                                  values + (size_t)t0 * stride, stride, m, head_size);
+        }
+        first = last;
     }
 }
 

@@ -178,7 +178,7 @@ typedef struct {
     float *x, *xb, *xb2;      /* [dim] residual stream and branch buffers */
     float *hb, *hb2;          /* [hidden] feed-forward */
     float *q;                 /* [dim] */
-    float *att;               /* [kv_positions] scores of one head */
+    float *att;               /* [kv_mul][kv_positions] scores of a KV head's query heads */
     float *att1;              /* the same for the second core */
     float *logits;            /* [vocab] */
     float *rope_freq;         /* [head_size/2] fixed at open */

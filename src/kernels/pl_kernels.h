@@ -68,7 +68,9 @@ void plk_swiglu(float *hb, const float *hb2, int size);
 /* One attention head over positions [0, n). Keys and values of position t
  * start at keys + t * stride and values + t * stride.
  *   scores: att[t] = (q . k_t) / scale_div, the dot product summed i = 0..
- *   mix:    out[i] = sum over t = 0..n-1 of att[t] * v_t[i], from 0.0f
+ *   mix:    out[i] += att[t] * v_t[i] for t = 0..n-1, from out's own values
+ *           (a caller zeroes out, then may mix one run of positions after
+ *           another: the sums run in the same order, so to the same bits)
  * in run.c's order. Head sizes 8 and 16 (every model here) keep q and the
  * output in registers across positions; other sizes take the plain loops. */
 void plk_ref_attention_scores(float *att, const float *q, const float *keys, size_t stride,

@@ -501,7 +501,7 @@ PL_HOT void plk_copy(void *dst, const void *src, size_t n) {
  * (scores) or the sums (mix) stay in the FPU's registers for every
  * position. The operations and their order are the reference's: per
  * position score = ((0 + q0*k0) + q1*k1) + ..., then score / scale_div; per
- * value out = ((0 + a0*v0) + a1*v1) + .... Head sizes 8 and 16; others go
+ * value out = ((out + a0*v0) + a1*v1) + .... Head sizes 8 and 16; others go
  * to the reference. Registers: s0 the score or weight, s1 a product, s2
  * zero, s3 scale_div, s4-s11 half a head of 16, s16-s31 q or the sums (and
  * the key or value of a head of 8 in s24-s31). */
@@ -510,10 +510,9 @@ PL_HOT void plk_copy(void *dst, const void *src, size_t n) {
     "s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "s16",     \
         "s17", "s18", "s19", "s20", "s21", "s22", "s23", "s24", "s25", "s26", "s27",     \
         "s28", "s29", "s30", "s31"
-/* s0 += sQ * sK (the product in s1), sACC += s0 * sV, sR = 0.0f */
+/* s0 += sQ * sK (the product in s1), sACC += s0 * sV */
 #define DOT(q, k) "vmul.f32 s1, s" #q ", s" #k "\n\tvadd.f32 s0, s0, s1\n\t"
 #define AXPY(acc, v) "vmul.f32 s1, s0, s" #v "\n\tvadd.f32 s" #acc ", s" #acc ", s1\n\t"
-#define ZERO(r) "vmov s" #r ", %[zero]\n\t"
 /* What every attention loop shares: the score's zero and divisor, the
  * score's division and store, the loop, and the operands. */
 #define SCORES_SETUP "vmov s2, %[zero]\n\tvmov s3, %[div]\n\t1:\n\t"
@@ -524,7 +523,7 @@ PL_HOT void plk_copy(void *dst, const void *src, size_t n) {
     : "memory", "cc", PLK_FP_CLOBBERS
 #define MIX_OPERANDS                                                                     \
     : [att] "+r"(att), [v] "+r"(values), [n] "+r"(n)                                    \
-    : [out] "r"(out), [step] "r"(step), [zero] "r"(zero)                                 \
+    : [out] "r"(out), [step] "r"(step)                                                   \
     : "memory", "cc", PLK_FP_CLOBBERS
 
 PL_HOT void plk_m33_attention_scores(float *att, const float *q, const float *keys,
@@ -563,13 +562,13 @@ PL_HOT void plk_m33_attention_scores(float *att, const float *q, const float *ke
 
 PL_HOT void plk_m33_attention_mix(float *out, const float *att, const float *values,
                                   size_t stride, int n, int head_size) {
-    uint32_t step = (uint32_t)(stride * sizeof(float)), zero = 0;
+    uint32_t step = (uint32_t)(stride * sizeof(float));
     if (n <= 0 || (head_size != 8 && head_size != 16)) {
         plk_ref_attention_mix(out, att, values, stride, n, head_size);
         return;
     }
     if (head_size == 8) { /* the sums in s16-s23, the value in s24-s31 */
-        __asm__ volatile(ZERO(16) ZERO(17) ZERO(18) ZERO(19) ZERO(20) ZERO(21) ZERO(22) ZERO(23)
+        __asm__ volatile("vldmia %[out], {s16-s23}\n\t"
                          "1:\n\t"
                          "vldmia %[att]!, {s0}\n\t"
                          "vldmia %[v], {s24-s31}\n\t"
@@ -582,9 +581,7 @@ PL_HOT void plk_m33_attention_mix(float *out, const float *att, const float *val
                          MIX_OPERANDS);
     } else { /* the sums in s16-s31, each half of the value in s4-s11 in turn */
         step -= 32;
-        __asm__ volatile(ZERO(16) ZERO(17) ZERO(18) ZERO(19) ZERO(20) ZERO(21) ZERO(22) ZERO(23)
-                         ZERO(24) ZERO(25) ZERO(26) ZERO(27)
-                         ZERO(28) ZERO(29) ZERO(30) ZERO(31)
+        __asm__ volatile("vldmia %[out], {s16-s31}\n\t"
                          "1:\n\t"
                          "vldmia %[att]!, {s0}\n\t"
                          "vldmia %[v]!, {s4-s11}\n\t"

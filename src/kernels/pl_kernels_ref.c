@@ -67,7 +67,7 @@ PL_HOT void plk_swiglu(float *hb, const float *hb2, int size) {
     static void mix_##HS(float *out, const float *att, const float *v, size_t stride,    \
                          int n) {                                                        \
         float acc[HS];                                                                   \
-        _Pragma("GCC unroll 16") for (int i = 0; i < HS; i++) acc[i] = 0.0f;             \
+        _Pragma("GCC unroll 16") for (int i = 0; i < HS; i++) acc[i] = out[i];           \
         for (int t = 0; t < n; t++, v += stride) {                                       \
             float a = att[t];                                                            \
             _Pragma("GCC unroll 16") for (int i = 0; i < HS; i++) acc[i] += a * v[i];    \
@@ -100,7 +100,6 @@ PL_HOT void plk_ref_attention_mix(float *out, const float *att, const float *val
     } else if (head_size == 16) {
         mix_16(out, att, values, stride, n);
     } else {
-        for (int i = 0; i < head_size; i++) out[i] = 0.0f;
         for (int t = 0; t < n; t++) {
             const float *v = values + (size_t)t * stride;
             float a = att[t];

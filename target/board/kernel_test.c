@@ -187,7 +187,9 @@ int board_kernel_test(void) {
         for (int i = 0; i < hs; i++) qv[i] = (float)((int)(next() % 2001) - 1000) * 1e-2f;
         plk_ref_attention_scores(att_ref, qv, keys, (size_t)kv, n, hs, 2.828427f);
         plk_attention_scores(att_fast, qv, keys, (size_t)kv, n, hs, 2.828427f);
+        /* mix adds to what out holds: start both from the same values */
         float mix_ref[24], mix_fast[24];
+        for (int i = 0; i < hs; i++) mix_ref[i] = mix_fast[i] = (float)(i - 7) * 0.25f;
         plk_ref_attention_mix(mix_ref, att_ref, values, (size_t)kv, n, hs);
         plk_attention_mix(mix_fast, att_ref, values, (size_t)kv, n, hs);
         record(memcmp(att_ref, att_fast, (size_t)n * sizeof(float)) == 0 &&
