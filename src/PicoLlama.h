@@ -196,11 +196,11 @@ public:
      * during generate(). */
     void useBothCores(bool on) { bothCores_ = on; }
     /* Streaming (before setModel; on by default): the weights left in
-     * flash or PSRAM reach the cores through two SRAM stages (at most
-     * 32 KB, which the placement rule counts, and drops when they do not
-     * fit), each filled by one DMA channel from the XIP stream while the
-     * cores compute on the other. The same stories; off, the cores read
-     * those weights where they are. */
+     * flash or PSRAM, and the KV cache in PSRAM, reach the cores through
+     * two SRAM stages (at most 32 KB, which the placement rule counts, and
+     * drops when they do not fit), each filled by one DMA channel from the
+     * XIP stream while the cores compute on the other. The same stories;
+     * off, the cores read those bytes where they are. */
     void useStreaming(bool on) { streaming_ = on; }
     /* Milliseconds setModel spent copying weights. */
     float copyMs() const { return copyMs_; }

@@ -51,6 +51,7 @@ pl_platform picollama_arduino_platform(void) {
     p.run_on_both = NULL; /* one core unless the class asks for both */
     p.copy_start = NULL; /* no DMA channel: tensors are read where they are */
     p.copy_wait = NULL;
+    p.copy_written = NULL;
     picollama_arduino_use_dma(&p);
     return p;
 }
@@ -87,6 +88,17 @@ static void PL_HOT port_copy_wait(void *user) {
     dma_channel_wait_for_finish_blocking((uint)stream_channel);
 }
 
+/* The KV cache's writes before the stream reads them: the cores write
+ * PSRAM through the XIP cache, whose lines reach the chip only when
+ * evicted or cleaned, and the stream reads the chip. Whole lines, as
+ * offsets in the XIP space (pico-sdk's contract). */
+static void PL_HOT port_copy_written(void *user, const void *p, size_t n) {
+    const uintptr_t line = XIP_CACHE_LINE_SIZE;
+    uintptr_t start = (uintptr_t)p & ~(line - 1u), end = ((uintptr_t)p + n + line - 1u) & ~(line - 1u);
+    (void)user;
+    xip_cache_clean_range(start - XIP_BASE, end - start);
+}
+
 /* One channel for the sketch's life, claimed at the first model; none
  * free (the sketch took all 16): no streaming. */
 void picollama_arduino_use_dma(pl_platform *p) {
@@ -94,6 +106,7 @@ void picollama_arduino_use_dma(pl_platform *p) {
     if (stream_channel < 0) return;
     p->copy_start = port_copy_start;
     p->copy_wait = port_copy_wait;
+    p->copy_written = port_copy_written;
 }
 
 void picollama_arduino_weights_written(void) { xip_cache_clean_all(); }

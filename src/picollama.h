@@ -199,6 +199,12 @@ typedef struct {
      * take (an end not on a word) the CPU copies. */
     void (*copy_start)(void *user, void *dst, const void *src, size_t n);
     void (*copy_wait)(void *user);
+    /* The engine wrote n bytes at p (this position's keys and values in a
+     * KV cache outside SRAM) that a later copy_start will read. On the
+     * board the stream reads PSRAM around the XIP cache, whose write-back
+     * lines still hold those bytes: this writes them back
+     * (xip_cache_clean_range). NULL: copies see every write (a PC, QEMU). */
+    void (*copy_written)(void *user, const void *p, size_t n);
 } pl_platform;
 
 /* Where a tensor is read from while generating. */
@@ -236,10 +242,12 @@ typedef struct {
      * SRAM stages (stage_bytes in the plan): while the kernels compute on
      * one block, the platform's copy_start fills the other, so the bus and
      * the cores work at once; every block is read as one sequential stream
-     * (values, then scales). The stages are planned whenever a matrix is
-     * outside SRAM (none: none), so the plan does not depend on the
-     * platform; one without copy_start does not stream. The same bits
-     * either way. */
+     * (values, then scales). A KV cache outside SRAM is read the same way,
+     * in runs of a head's successive positions through the halves of a
+     * stage (the platform's copy_written reports its writes). The stages
+     * are planned whenever a matrix or the KV cache is outside SRAM (none:
+     * none), so the plan does not depend on the platform; one without
+     * copy_start does not stream. The same bits either way. */
     int stream_weights;
     /* Bytes of each stage; 0: PL_DEFAULT_STAGE_BYTES. Never more than the
      * largest layer of a matrix; a tensor whose row does not fit one is

@@ -266,3 +266,18 @@ void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int la
         type->matvec(out, in, t, layer, 0, t->rows);
     }
 }
+
+void pl_cores_copy_start(pl_cores *c, void *dst, const void *src, size_t n) {
+    pl_span s;
+    s.src = (const uint8_t *)src;
+    s.at = 0;
+    s.bytes = n;
+    span_wait(c);
+    span_start(c, (uint8_t *)dst, &s, s.src + n);
+}
+
+void pl_cores_copy_wait(pl_cores *c) { span_wait(c); }
+
+uint8_t *pl_cores_free_stage(const pl_cores *c) {
+    return c->stage[c->ahead ? c->ahead_stage ^ 1 : 0];
+}

@@ -79,10 +79,14 @@ static pl_status measure(pl_engine *e, const pl_options *options, pl_memory_plan
     plan->cores = options && options->cores == 2 ? 2 : 1;
     plan->kv_place = options && options->kv_cache_fast ? PL_PLACE_FAST : PL_PLACE_LARGE;
     pl_place_weights(&e->info, options, plan);
-    /* streaming serves the matrices outside SRAM: with none, no stages */
+    /* streaming serves the matrices and the KV cache outside SRAM: with
+     * none, no stages (run.c's cache layout has no runs to stream) */
     plan->stream_weights = 0;
     for (int id = PL_TENSOR_WQ; id < PL_TENSOR_COUNT; id++)
         if (options && options->stream_weights && plan->tensor_place[id] != PL_PLACE_FAST) plan->stream_weights = 1;
+#if !defined(PL_RUNC_READ_ORDER)
+    if (options && options->stream_weights && plan->kv_place != PL_PLACE_FAST) plan->stream_weights = 1;
+#endif
     plan->stage_bytes = pl_cores_stages_bytes(&e->info, options ? options->stage_bytes : 0, plan->cores,
                                               plan->stream_weights);
     pl_layout(e, prompt_bytes_of(options), &fast, &large, &kv, plan);
@@ -241,6 +245,9 @@ pl_status pl_open(pl_engine **out, const void *model, size_t model_size,
     e->state.cores.streaming = plan.stream_weights && platform->copy_start;
     e->state.cores.ahead = NULL;
     e->state.kv_in_sram = plan.kv_place == PL_PLACE_FAST;
+#if !defined(PL_RUNC_READ_ORDER)
+    e->state.kv_streaming = e->state.cores.streaming && !e->state.kv_in_sram;
+#endif
     memcpy(e->blocks, blocks, sizeof blocks);
     copy_placed_weights(e, (const uint8_t *)model);
     pl_state_init(&e->state, &e->info);

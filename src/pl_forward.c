@@ -107,13 +107,20 @@ static size_t kv_position_stride(const pl_model_info *p) {
 #endif
 }
 
-/* Files this position's keys and values (k_new, v_new) head by head. */
+/* Files this position's keys and values (k_new, v_new) head by head; a
+ * cache the background copies read is told of each write (copy_written:
+ * on the board the stream reads PSRAM around the XIP cache). */
 static void kv_store(const pl_model_info *p, pl_state *s, int layer, int pos) {
-    int head_size = p->dim / p->n_heads;
+    const pl_platform *platform = s->cores.platform;
+    size_t head_size = (size_t)(p->dim / p->n_heads), bytes = head_size * sizeof(float);
     for (int h = 0; h < p->n_kv_heads; h++) {
         size_t at = kv_offset(p, s, layer, h, pos);
-        memcpy(s->key_cache + at, s->k_new + h * head_size, (size_t)head_size * sizeof(float));
-        memcpy(s->value_cache + at, s->v_new + h * head_size, (size_t)head_size * sizeof(float));
+        memcpy(s->key_cache + at, s->k_new + (size_t)h * head_size, bytes);
+        memcpy(s->value_cache + at, s->v_new + (size_t)h * head_size, bytes);
+        if (s->kv_streaming && platform->copy_written) {
+            platform->copy_written(platform->user, s->key_cache + at, bytes);
+            platform->copy_written(platform->user, s->value_cache + at, bytes);
+        }
     }
 }
 
@@ -167,6 +174,158 @@ PL_HOT static void attention_heads(const pl_model_info *p, pl_state *s, int laye
     }
 }
 
+#if !defined(PL_RUNC_READ_ORDER)
+/* Attention with the KV cache outside SRAM read by background copies
+ * (pl_state.kv_streaming). For each KV head its key runs, then its value
+ * runs, are copied into a ring of slots cut from the stage no product is
+ * using, up to PL_KV_SLOTS - 1 runs ahead of the kernels, so the bus
+ * streams the cache while the cores compute: the cheap scores of a run of
+ * keys wait for the bus, and the copies queued meanwhile feed the softmax
+ * and the mixing, which take longer than their bytes. A copy starts at
+ * fixed points of the work (before each run, between heads' softmaxes),
+ * so what runs does not depend on how fast copies land. The kernels see
+ * the same values in the same order as attention_heads: the same bits. */
+#define PL_KV_SLOTS 4
+
+typedef struct {
+    const pl_model_info *p;
+    pl_state *s;
+    int layer, n, run, runs, copies, issued, slots;
+    int at; /* the run being computed */
+    size_t head_bytes;
+    float *slot[PL_KV_SLOTS];
+} kv_stream;
+
+/* Starts the next copy if its slot is free (runs before `free_before` are
+ * done with); it first waits for the copy in flight. */
+static void kv_issue(kv_stream *k, int free_before) {
+    int i = k->issued, g, j, t0, m;
+    if (i >= k->copies || i >= free_before + k->slots) return;
+    g = i / (2 * k->runs);
+    j = i % (2 * k->runs);
+    t0 = (j % k->runs) * k->run;
+    m = k->n - t0 < k->run ? k->n - t0 : k->run;
+    pl_cores_copy_start(&k->s->cores, k->slot[i % k->slots],
+                        (j < k->runs ? k->s->key_cache : k->s->value_cache) + kv_offset(k->p, k->s, k->layer, g, t0),
+                        (size_t)m * k->head_bytes);
+    k->issued++;
+}
+
+/* Run i's slot once its copy has landed. */
+static const float *kv_landed(kv_stream *k, int i) {
+    if (k->issued == i) kv_issue(k, i);
+    if (k->issued == i + 1) pl_cores_copy_wait(&k->s->cores); /* a later start would have waited for it */
+    kv_issue(k, i);
+    return k->slot[i % k->slots];
+}
+
+/* One run's kernels, each core's share: query heads [h0, h1) of the run's
+ * KV head, and of each, scores for positions [p0, p1) of a key run or the
+ * mix of dimensions [d0, d1) of a value run, after the first value run's
+ * softmax (`softmax`). Any cut computes each score, and each output's
+ * sum, whole and in order. */
+typedef struct {
+    kv_stream *k;
+    const float *data;
+    int first, values, t0, m, softmax;
+    int h0[2], h1[2], p0[2], p1[2], d0[2], d1[2];
+} kv_run_job;
+
+static void kv_run_share(void *arg, int core) {
+    const kv_run_job *j = (const kv_run_job *)arg;
+    const pl_model_info *p = j->k->p;
+    pl_state *s = j->k->s;
+    int head_size = p->dim / p->n_heads;
+    int p0 = j->p0[core], p1 = j->p1[core], d0 = j->d0[core], d1 = j->d1[core];
+    size_t row = (size_t)s->kv_positions, hs = (size_t)head_size;
+    for (int h = j->h0[core]; h < j->h1[core]; h++) {
+        float *att = s->att + (size_t)(h - j->first) * row, *out = s->xb + (size_t)h * hs;
+        if (!j->values) {
+            if (p1 > p0)
+                plk_attention_scores(att + j->t0 + p0, s->q + (size_t)h * hs, j->data + (size_t)p0 * hs, hs,
+                                     p1 - p0, head_size, plk_sqrtf((float)head_size));
+            continue;
+        }
+        if (j->softmax) {
+            plk_softmax(att, j->k->n);
+            for (int d = 0; d < head_size; d++) out[d] = 0.0f;
+            if (!s->cores.two_cores) kv_issue(j->k, j->k->at); /* the softmax is long: keep the bus busy */
+        }
+        if (d1 > d0) plk_attention_mix(out + d0, att + j->t0, j->data + d0, hs, j->m, d1 - d0);
+    }
+}
+
+/* Returns 0 when a slot cannot take one position (the caller reads the
+ * cache where it is). On two cores each run is split: a KV head's query
+ * heads between the cores, or, with one query head a KV head, a key run's
+ * positions and a value run's dimensions (its softmax on core 0 before);
+ * core 0 starts the copies, outside the shares. Both cores' scores rows
+ * are in att (a KV head's kv_mul rows). */
+static int attention_streamed(const pl_model_info *p, pl_state *s, int layer, int pos) {
+    int head_size = p->dim / p->n_heads, kv_mul = p->n_heads / p->n_kv_heads;
+    size_t slot_bytes = 0;
+    uint8_t *stage = pl_cores_free_stage(&s->cores);
+    kv_stream k;
+    k.p = p;
+    k.s = s;
+    k.layer = layer;
+    k.n = pos + 1;
+    k.head_bytes = (size_t)head_size * sizeof(float);
+    for (k.slots = PL_KV_SLOTS; k.slots >= 2; k.slots /= 2) { /* fewer, larger slots in a small stage */
+        slot_bytes = s->cores.stage_bytes / (size_t)k.slots & ~(size_t)7u;
+        if (slot_bytes >= k.head_bytes) break;
+    }
+    if (k.slots < 2) return 0;
+    for (int i = 0; i < k.slots; i++) k.slot[i] = (float *)(void *)(stage + (size_t)i * slot_bytes);
+    k.run = (int)(slot_bytes / k.head_bytes);
+    k.runs = (k.n + k.run - 1) / k.run;
+    k.copies = p->n_kv_heads * 2 * k.runs;
+    k.issued = 0;
+    for (int i = 0; i < k.copies; i++) {
+        kv_run_job j;
+        int jj = i % (2 * k.runs), split_heads = kv_mul > 1;
+        j.k = &k;
+        j.first = i / (2 * k.runs) * kv_mul;
+        j.values = jj >= k.runs;
+        j.t0 = (jj % k.runs) * k.run;
+        j.m = k.n - j.t0 < k.run ? k.n - j.t0 : k.run;
+        j.softmax = j.values && j.t0 == 0;
+        j.data = kv_landed(&k, i);
+        k.at = i;
+        /* one core: all of it in share 0 */
+        j.h0[0] = j.first;
+        j.h1[0] = j.first + kv_mul;
+        j.p0[0] = j.d0[0] = 0;
+        j.p1[0] = j.m;
+        j.d1[0] = head_size;
+        if (!s->cores.two_cores) {
+            kv_run_share(&j, 0);
+            continue;
+        }
+        j.h0[1] = j.h1[1] = j.h1[0];
+        j.p0[1] = j.p1[1] = j.m;
+        j.d0[1] = j.d1[1] = head_size;
+        if (split_heads) { /* whole heads each */
+            j.h1[0] = j.h0[1] = j.first + kv_mul / 2;
+            j.h1[1] = j.first + kv_mul;
+            j.p0[1] = j.d0[1] = 0;
+            j.p1[1] = j.m;
+        } else { /* the one head on both cores: halves of its positions or dimensions */
+            j.h0[1] = j.h0[0];
+            if (j.values) j.d1[0] = j.d0[1] = (head_size / 2 + 3) & ~3;
+            else j.p1[0] = j.p0[1] = j.m / 2;
+            if (j.softmax) { /* whole before either core mixes */
+                plk_softmax(s->att, k.n);
+                for (int d = 0; d < head_size; d++) s->xb[(size_t)j.first * (size_t)head_size + (size_t)d] = 0.0f;
+                j.softmax = 0;
+            }
+        }
+        pl_cores_run(&s->cores, kv_run_share, &j);
+    }
+    return 1;
+}
+#endif
+
 typedef struct {
     const pl_model_info *p;
     pl_state *s;
@@ -189,6 +348,9 @@ static void attention_half(void *arg, int core) {
  * so one core reads them, as one stream. */
 static void attention(const pl_model_info *p, pl_state *s, int layer, int pos) {
     attention_job j;
+#if !defined(PL_RUNC_READ_ORDER)
+    if (s->kv_streaming && attention_streamed(p, s, layer, pos)) return;
+#endif
     if (!s->kv_in_sram) {
         attention_heads(p, s, layer, pos, 0, p->n_heads, s->att);
         return;

@@ -149,6 +149,14 @@ void pl_cores_run(pl_cores *c, void (*fn)(void *arg, int core), void *arg);
  * during this one's last. */
 void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer,
                const pl_tensor *next, int next_layer);
+/* Background copies outside the products (the KV cache's runs): start
+ * copying n bytes from src to dst once the copy in flight has landed (the
+ * CPU copies what the stream cannot take), and wait for the last. */
+void pl_cores_copy_start(pl_cores *c, void *dst, const void *src, size_t n);
+void pl_cores_copy_wait(pl_cores *c);
+/* The stage no product's first block waits in: free for other copies
+ * until the next product starts. */
+uint8_t *pl_cores_free_stage(const pl_cores *c);
 
 /* ---- model (pl_model.c) ------------------------------------------------ */
 
@@ -189,6 +197,7 @@ typedef struct {
     float *value_cache;       /* the same (pl_forward.c: kv_offset) */
     int kv_positions;         /* positions the cache holds (<= seq_len) */
     int kv_in_sram;           /* the cache is in the fast pool */
+    int kv_streaming;         /* outside SRAM, read by background copies (pl_forward.c) */
     pl_cores cores;
 } pl_state;
 

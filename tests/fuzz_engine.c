@@ -51,7 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(prompt, data + msize + tsize, plen);
     prompt[plen] = '\0';
 
-    pl_platform platform = {fz_alloc, fz_release, NULL, NULL, NULL, NULL, NULL};
+    pl_platform platform = {fz_alloc, fz_release, NULL, NULL, NULL, NULL, NULL, NULL};
     pl_options options;
     memset(&options, 0, sizeof options);
     options.max_prompt_bytes = plen + 1;

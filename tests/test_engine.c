@@ -16,6 +16,8 @@ typedef struct {
     int fail_call;               /* the call that fails (1: the first); 0: none */
     size_t sizes[2];
     int outstanding;
+    void *block[4]; /* the first four blocks given, and their sizes */
+    size_t block_size[4];
 } counting;
 
 static void *c_alloc(void *user, pl_pool pool, size_t size) {
@@ -24,7 +26,12 @@ static void *c_alloc(void *user, pl_pool pool, size_t size) {
     if ((int)pool == c->fail_pool || c->calls == c->fail_call) return NULL;
     c->sizes[pool] += size; /* what each pool gave, over its blocks */
     c->outstanding++;
-    return malloc(size);
+    void *p = malloc(size);
+    if (c->calls <= 4) {
+        c->block[c->calls - 1] = p;
+        c->block_size[c->calls - 1] = size;
+    }
+    return p;
 }
 
 static void c_release(void *user, pl_pool pool, void *p) {
@@ -36,7 +43,7 @@ static void c_release(void *user, pl_pool pool, void *p) {
 }
 
 static pl_platform counting_platform(counting *c) {
-    pl_platform p = {c_alloc, c_release, NULL, c, NULL, NULL, NULL};
+    pl_platform p = {c_alloc, c_release, NULL, c, NULL, NULL, NULL, NULL};
     memset(c, 0, sizeof *c);
     c->fail_pool = -1;
     return p;
@@ -153,7 +160,7 @@ static void test_memory_plan(void) {
     pl_close(e);
     CHECK_EQ_INT(c.outstanding, 0);
     /* Missing hooks and NULL arguments. */
-    pl_platform none = {NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    pl_platform none = {NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     CHECK_STATUS(pl_open(&e, b.model, b.msize, b.tok, b.tsize, NULL, &none, &err), PL_ERR_ARGUMENT, err);
     CHECK_STATUS(pl_open(NULL, b.model, b.msize, b.tok, b.tsize, NULL, &platform, &err), PL_ERR_ARGUMENT, err);
     CHECK_STATUS(pl_plan_memory(b.model, b.msize, b.tok, b.tsize, NULL, NULL, &err), PL_ERR_ARGUMENT, err);
@@ -566,7 +573,7 @@ static void test_pool_alignment(void) {
      * fast pool (the engine's own structure) aligned to less than 8, is
      * refused. */
     blobs b = make_blobs(fx_small_spec());
-    pl_platform plain = pl_host_platform(NULL), skewed = {skewed_alloc, skewed_release, NULL, NULL, NULL, NULL, NULL};
+    pl_platform plain = pl_host_platform(NULL), skewed = {skewed_alloc, skewed_release, NULL, NULL, NULL, NULL, NULL, NULL};
     pl_engine *e1 = NULL, *e2 = NULL;
     pl_error err;
     CHECK_STATUS(pl_open(&e1, b.model, b.msize, b.tok, b.tsize, NULL, &plain, &err), PL_OK, err);
@@ -665,14 +672,46 @@ static void test_two_cores(void) {
 /* A background copy that lands only when it is waited for, into a stage
  * first filled with 0xFF bytes (NaNs, and -1 in int8): a block read before
  * its copy was waited for, or a copy started while one is in flight,
- * changes the logits or is counted. */
+ * changes the logits or is counted. Like the board's stream, it reads the
+ * KV cache from a memory behind a write-back cache (`behind`, stale bytes
+ * until copy_written writes a range back): a write the engine does not
+ * report changes the logits too. */
 typedef struct {
     counting alloc; /* first: the allocator hooks take the same user */
     uint8_t *dst;
     const uint8_t *src;
     size_t n;
     int in_flight, started, overlapping, misaligned;
+    uint8_t *kv, *behind; /* the KV cache's block and what the stream sees of it */
+    size_t kv_bytes;
+    int written, stray_writes, kv_copies;
 } lazy_copier;
+
+static int in_kv(const lazy_copier *l, const void *p, size_t n) {
+    const uint8_t *b = (const uint8_t *)p;
+    return l->kv && b >= l->kv && n <= l->kv_bytes && (size_t)(b - l->kv) <= l->kv_bytes - n;
+}
+
+static void lazy_written(void *user, const void *p, size_t n) {
+    lazy_copier *l = (lazy_copier *)user;
+    if (!in_kv(l, p, n)) {
+        l->stray_writes++;
+        return;
+    }
+    memcpy(l->behind + ((const uint8_t *)p - l->kv), p, n);
+    l->written++;
+}
+
+/* The stream reads the KV cache from behind the cache: after pl_open,
+ * with the block the plan's kv_cache_bytes names (the third). */
+static void lazy_behind_cache(lazy_copier *l, const pl_engine *e) {
+    const pl_memory_plan *plan = pl_memory(e);
+    if (plan->kv_place != PL_PLACE_LARGE || l->alloc.block_size[2] != plan->kv_cache_bytes) return;
+    l->kv = (uint8_t *)l->alloc.block[2];
+    l->kv_bytes = plan->kv_cache_bytes;
+    l->behind = (uint8_t *)malloc(l->kv_bytes);
+    memset(l->behind, 0xEE, l->kv_bytes); /* stale */
+}
 
 static void lazy_start(void *user, void *dst, const void *src, size_t n) {
     lazy_copier *l = (lazy_copier *)user;
@@ -681,6 +720,10 @@ static void lazy_start(void *user, void *dst, const void *src, size_t n) {
     memset(dst, 0xFF, n);
     l->dst = (uint8_t *)dst;
     l->src = (const uint8_t *)src;
+    if (in_kv(l, src, n)) {
+        l->src = l->behind + ((const uint8_t *)src - l->kv);
+        l->kv_copies++;
+    }
     l->n = n;
     l->in_flight = 1;
     l->started++;
@@ -697,11 +740,16 @@ static void test_streaming(void) {
      * copy, on one core or two, with blocks of a whole layer or of a few
      * rows: every logit of every position bit for bit as the tensors read
      * where they are, for every weight type (groups that straddle rows are
-     * read in place), in place or in the large pool. */
+     * read in place), in place or in the large pool; the KV cache, in the
+     * large pool, through the stages too, each write reported (and one not
+     * reported is caught). */
+    int kv_streamed = 0;
     weight_case cases[WEIGHT_CASES];
     weight_cases(cases);
     cases[4].s.hidden_dim = 44; /* odd int4 groups a row: scales end mid-word */
     cases[4].s.shared_classifier = 0;
+    cases[0].s.dim = 32; /* one query head a KV head, 8 wide: two cores split its positions and dimensions */
+    cases[0].s.n_kv_heads = cases[0].s.n_heads;
     for (int i = 0; i < WEIGHT_CASES; i++) {
         size_t msize = 0, tsize = 0;
         uint8_t *m = cases[i].types[0] ? fx_picollama(&cases[i].s, cases[i].types[0], cases[i].types[1],
@@ -719,8 +767,8 @@ static void test_streaming(void) {
             opt.large_weight_budget = place ? SIZE_MAX : 0;
             CHECK_STATUS(pl_open(&e0, m, msize, tok, tsize, &opt, &plain, &err), PL_OK, err);
             float *want = e0 ? all_logits(e0, n, vocab) : NULL;
-            for (int v = 0; v < 8 && want; v++) {
-                int background = v & 1, cores = v & 2 ? 2 : 1;
+            for (int v = 0; v < 16 && want; v++) {
+                int background = v & 1, cores = v & 2 ? 2 : 1, reports = !(v & 8);
                 lazy_copier l;
                 pl_platform p = counting_platform(&l.alloc);
                 pl_engine *e = NULL;
@@ -729,6 +777,7 @@ static void test_streaming(void) {
                 if (background) {
                     p.copy_start = lazy_start;
                     p.copy_wait = lazy_wait;
+                    if (reports) p.copy_written = lazy_written;
                 }
                 if (cores == 2) p.run_on_both = pl_host_run_on_both;
                 opt.cores = cores;
@@ -736,12 +785,18 @@ static void test_streaming(void) {
                 opt.stage_bytes = v & 4 ? 200 : 0; /* a few rows a block, or a layer */
                 CHECK_STATUS(pl_open(&e, m, msize, tok, tsize, &opt, &p, &err), PL_OK, err);
                 if (!e) continue;
+                if (background) lazy_behind_cache(&l, e);
                 CHECK_EQ_INT(pl_memory(e)->stream_weights, 1);
                 CHECK(pl_memory(e)->stage_bytes >= 2 * (opt.stage_bytes ? 200 : 64));
                 CHECK(pl_memory(e)->fast_bytes >= pl_memory(e0)->fast_bytes + pl_memory(e)->stage_bytes);
                 float *got = all_logits(e, n, vocab);
-                CHECK(memcmp(want, got, sizeof(float) * (size_t)n * (size_t)vocab) == 0);
+                int same = memcmp(want, got, sizeof(float) * (size_t)n * (size_t)vocab) == 0;
+                CHECK(l.kv_copies && !reports ? !same : same); /* stale keys: huge scores */
                 free(got);
+                free(l.behind);
+                if (l.kv_copies && reports) CHECK(l.written > 0);
+                kv_streamed += l.kv_copies > 0;
+                CHECK_EQ_INT(l.stray_writes, 0);
                 CHECK_EQ_INT(l.overlapping, 0);
                 CHECK_EQ_INT(l.misaligned, 0);
                 CHECK_EQ_INT(l.in_flight, 0);
@@ -754,6 +809,7 @@ static void test_streaming(void) {
         free(m);
         free(tok);
     }
+    CHECK(kv_streamed > 0);
     /* the background copy comes as a pair */
     {
         fx_model_spec s = fx_small_spec();
@@ -774,9 +830,15 @@ static void test_streaming(void) {
             memset(&opt, 0, sizeof opt);
             opt.stream_weights = 1;
             opt.fast_weight_budget = SIZE_MAX;
+            opt.kv_cache_fast = 1;
             CHECK_STATUS(pl_plan_memory(m, msize, tok, tsize, &opt, &plan, &err), PL_OK, err);
             CHECK_EQ_INT(plan.stream_weights, 0);
             CHECK_EQ_INT((int)plan.stage_bytes, 0);
+            /* the KV cache outside SRAM is streamed: stages */
+            opt.kv_cache_fast = 0;
+            CHECK_STATUS(pl_plan_memory(m, msize, tok, tsize, &opt, &plan, &err), PL_OK, err);
+            CHECK_EQ_INT(plan.stream_weights, 1);
+            CHECK(plan.stage_bytes > 0);
             opt.fast_weight_budget = 0;
             CHECK_STATUS(pl_plan_memory(m, msize, tok, tsize, &opt, &plan, &err), PL_OK, err);
             CHECK_EQ_INT(plan.stream_weights, 1);

@@ -110,6 +110,7 @@ pl_platform pl_host_platform(pl_host_allocator_stats *stats) {
     p.run_on_both = NULL;
     p.copy_start = NULL;
     p.copy_wait = NULL;
+    p.copy_written = NULL;
     return p;
 }
 

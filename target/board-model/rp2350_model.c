@@ -26,7 +26,10 @@
  *   miss uses (the stream has lower priority than XIP misses and resumes
  *   with a new command STREAM_COOLDOWN after one), bypassing the cache,
  *   beside the compute. copy_wait stalls the core until the stream's
- *   modeled end.
+ *   modeled end. Because the stream bypasses the cache, the engine
+ *   reports the KV cache's writes (pl_platform.copy_written: a clean of
+ *   their lines on the board); the image reads a byte of each line
+ *   between two marks, and the model writes back each dirty one.
  *
  * Arguments (-plugin build/rp2350-model.so,ARG=VALUE,...):
  *   isa=thumb|rv32         the decoder
@@ -37,6 +40,8 @@
  *                          story's start and end, around each two-core
  *                          section's shares and around each background
  *                          copy (target/board/board_marks.h)
+ *   profile=FILE           each translated block's cycles in the story
+ *                          (tools/profile_m33.sh sums them by function)
  * At exit it prints one line, "board-model: ..." (see report()).
  */
 #include <inttypes.h>
@@ -488,9 +493,28 @@ static uint64_t touch_line(int kind, uint64_t addr, uint64_t now, int is_write) 
     return cost;
 }
 
+/* A clean of one line (pico-sdk's xip_cache_clean_range: a store to the
+ * XIP maintenance alias a line) at `now`: a dirty line is written back, as
+ * an eviction writes it, and stays cached, clean; returns the stall. */
+static uint64_t clean_line(uint64_t addr, uint64_t now) {
+    uint64_t line = addr & ~(uint64_t)(LINE_BYTES - 1), cost;
+    uint32_t set = (uint32_t)(line / LINE_BYTES) % CACHE_SETS, tag = (uint32_t)(line + 1);
+    int kind = kind_of(line);
+    for (int w = 0; w < 2; w++)
+        if (cache.tag[set][w] == tag && cache.dirty[set][w]) {
+            cost = dma_yield(now);
+            cost += transfer(kind, line, now + cost, 1);
+            dma_after_miss(now + cost);
+            cache.dirty[set][w] = 0;
+            bus[kind].stall += cost;
+            return cost;
+        }
+    return 0;
+}
+
 /* ---- translation and execution ----------------------------------------- */
 
-typedef struct {
+typedef struct block {
     uint64_t cost[2];     /* the block's class cycles, untaken branches */
     uint64_t penalty[2];  /* its last instruction's taken penalty (conditional) */
     uint64_t fallthrough; /* where it falls through: no branch taken */
@@ -498,6 +522,8 @@ typedef struct {
     unsigned n;
     int cond_at_end, code_kind;
     uint32_t class_counts[C_COUNT];
+    uint64_t profiled, runs; /* profile=: main-estimate cycles from its start to the next block's, in the story */
+    struct block *next_translated;
 } block;
 
 typedef struct {
@@ -506,6 +532,7 @@ typedef struct {
 } insn_at;
 
 static void on_mark(unsigned which); /* the marks, below */
+static int cleaning; /* between the clean marks: the image's copy_written */
 
 static const block *last_block;
 static uint64_t block_clock; /* the clock when the current block began */
@@ -532,9 +559,28 @@ static void on_memory(unsigned int vcpu, qemu_plugin_meminfo_t info, uint64_t va
         return;
     }
     if (kind == MEM_SRAM) return;
+    if (cleaning) { /* the image reads a byte of each line it cleans */
+        if (!is_write) stall_cycles += clean_line(vaddr, now_at(at));
+        return;
+    }
     uint64_t first = vaddr & ~(uint64_t)(LINE_BYTES - 1), last = (vaddr + size - 1) & ~(uint64_t)(LINE_BYTES - 1);
     for (uint64_t line = first; line <= last; line += LINE_BYTES)
         stall_cycles += touch_line(kind, line, now_at(at), is_write);
+}
+
+/* profile=FILE: each translated block's cycles in the story, for
+ * tools/profile_m33.sh to sum by function (no effect on the figures) */
+static const char *profile_path;
+static block *translated, *profile_last;
+static uint64_t profile_at;
+static int in_story;
+
+static void profile_block(block *b) {
+    uint64_t now = cpu_cycles[0] + stall_cycles;
+    if (profile_last) profile_last->profiled += now - profile_at;
+    profile_last = in_story ? b : NULL;
+    profile_at = now;
+    if (in_story) b->runs++;
 }
 
 static void on_block(unsigned int vcpu, void *udata) {
@@ -544,6 +590,7 @@ static void on_block(unsigned int vcpu, void *udata) {
         last_block = NULL;
         return;
     }
+    if (profile_path) profile_block((block *)udata);
     /* the previous block's conditional branch was taken if this is not
      * where it falls through */
     if (last_block && last_block->cond_at_end && b->start != last_block->fallthrough) {
@@ -588,6 +635,8 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
         for (int k = 0; k < 2; k++) b->penalty[k] = c->taken[k];
         qemu_plugin_register_vcpu_mem_cb(insn, on_memory, QEMU_PLUGIN_CB_NO_REGS, QEMU_PLUGIN_MEM_RW, &ats[i]);
     }
+    b->next_translated = translated;
+    translated = b;
     qemu_plugin_register_vcpu_tb_exec_cb(tb, on_block, QEMU_PLUGIN_CB_NO_REGS, b);
 }
 
@@ -596,7 +645,7 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
 /* target/board/board_marks.h */
 enum {
     MARK_STORY_BEGIN, MARK_STORY_END, MARK_SHARE_CORE1, MARK_SHARE_CORE0, MARK_SECTION_END,
-    MARK_COPY_BEGIN, MARK_COPY_END, MARK_COPY_WAIT
+    MARK_COPY_BEGIN, MARK_COPY_END, MARK_COPY_WAIT, MARK_CLEAN_BEGIN, MARK_CLEAN_END
 };
 #define SYNC_CYCLES 100u /* assumed: a FIFO handshake each way (board.h) */
 
@@ -620,7 +669,7 @@ static snapshot now_snapshot(void) {
 }
 
 static snapshot story_begin, story_end, share1_begin, share0_begin;
-static int in_story, stories;
+static int stories;
 /* two cores, counted one after the other: cycles both shares took, less
  * what the two-core critical path takes (main, pessimistic) */
 static uint64_t overlapped[2];
@@ -643,6 +692,8 @@ static void on_mark(unsigned which) {
         cpu_cycles[1] += COPY_START_CYCLES;
         dma_start(clock_now());
         return;
+    case MARK_CLEAN_BEGIN: cleaning = 1; return;
+    case MARK_CLEAN_END: cleaning = 0; return;
     case MARK_COPY_WAIT: {
         uint64_t w = dma_wait(clock_now());
         stall_cycles += w;
@@ -728,6 +779,13 @@ static void report(qemu_plugin_id_t id, void *udata) {
         line[n + 1] = '\0';
         qemu_plugin_outs(line);
     }
+    if (profile_path) {
+        FILE *f = fopen(profile_path, "w");
+        for (const block *t = translated; f && t; t = t->next_translated)
+            if (t->runs)
+                fprintf(f, "0x%08" PRIx64 " %" PRIu64 " %" PRIu64 "\n", t->start, t->profiled, t->runs * t->n);
+        if (f) fclose(f);
+    }
 }
 
 static int parse_range(const char *v, uint64_t *start, uint64_t *end) {
@@ -755,6 +813,8 @@ PL_QEMU_EXPORT int qemu_plugin_install(qemu_plugin_id_t id, const struct qemu_in
             n_ranges++;
         } else if (!strncmp(a, "marks=", 6)) {
             marks_addr = strtoull(a + 6, NULL, 0);
+        } else if (!strncmp(a, "profile=", 8) && a[8]) {
+            profile_path = a + 8;
         } else {
             fprintf(stderr, "rp2350-model: unknown argument '%s'\n", a);
             return -1;

@@ -28,7 +28,9 @@ enum {
     BOARD_MARK_SECTION_END = 4,
     BOARD_MARK_COPY_BEGIN = 5, /* the image copies a copy_start's bytes: not counted */
     BOARD_MARK_COPY_END = 6,   /* the DMA starts streaming them */
-    BOARD_MARK_COPY_WAIT = 7   /* copy_wait: until the stream's end */
+    BOARD_MARK_COPY_WAIT = 7,  /* copy_wait: until the stream's end */
+    BOARD_MARK_CLEAN_BEGIN = 8, /* copy_written: the image reads a byte a line, */
+    BOARD_MARK_CLEAN_END = 9    /* the model writes each dirty line back */
 };
 
 static inline void board_mark(unsigned which) {

@@ -74,6 +74,7 @@ pl_platform board_platform(void) {
     p.run_on_both = NULL;
     p.copy_start = NULL;
     p.copy_wait = NULL;
+    p.copy_written = NULL;
     return p;
 }
 

@@ -149,6 +149,14 @@ if [ $? -eq 66 ]; then ok; else bad "missing model file (status 66)"; fi
 # image itself.
 qemu-system-arm $QEMU_ARGS -kernel $B/m33/picollama-m33.elf -append "--kernel-test" > "$d/kt" 2>&1
 if [ $? -eq 0 ] && grep -q "^kernels: [1-9][0-9]* passed, 0 failed" "$d/kt"; then ok; else bad "kernel test"; cat "$d/kt"; fi
+# tools/profile_m33.sh: a story's cycles by function under the board model,
+# a kernel first.
+if (cd "$ROOT" && sh tools/profile_m33.sh "$d/gqa.bin" -z "$d/tok.bin" -n 24 -s 3 --stream 0) > "$d/prof" 2> "$d/prof.err" &&
+    grep -q '^total [0-9]* cycles per position over 24 positions$' "$d/prof" && head -1 "$d/prof" | grep -q ' plk_'; then
+    ok
+else
+    bad "profile_m33.sh"; cat "$d/prof" "$d/prof.err"
+fi
 
 # 5. The golden cases (run.c's and runq.c's) through the launcher, and the
 # library's C++ compiled for the M33.

@@ -54,12 +54,18 @@ int RP2040StandIn::getFreePSRAMHeap() {
 static void *psram_blocks[64];
 static size_t psram_sizes[64];
 static int psram_unclean; /* PSRAM given out since the last xip_cache_clean_all */
+/* What each block's PSRAM holds behind the XIP cache: stale bytes until a
+ * clean writes the cached ones back; the stream's DMA reads these. */
+static uint8_t *psram_behind[64];
 
 extern "C" void *pmalloc(size_t size) {
     uint8_t *base = (uint8_t *)malloc(size + 4);
     if (!base) return NULL;
     for (int i = 0; i < 64; i++)
         if (!psram_blocks[i]) {
+            psram_behind[i] = (uint8_t *)malloc(size ? size : 1);
+            if (!psram_behind[i]) break;
+            memset(psram_behind[i], 0xEE, size);
             psram_blocks[i] = base + 4;
             psram_sizes[i] = size;
             psram_unclean = 1;
@@ -78,6 +84,8 @@ extern "C" void standin_free(void *p) {
     for (int i = 0; p && i < 64; i++)
         if (psram_blocks[i] == p) {
             psram_blocks[i] = NULL;
+            free(psram_behind[i]);
+            psram_behind[i] = NULL;
             free((uint8_t *)p - 4);
             return;
         }
@@ -227,6 +235,7 @@ extern "C" uint32_t multicore_fifo_pop_blocking(void) {
 xip_ctrl_hw_t standin_xip_ctrl = {0, XIP_STAT_FIFO_EMPTY, 0, 0, 0, 0, 0};
 volatile uint32_t standin_xip_aux_stream;
 size_t standin_dma_copies;
+size_t standin_cache_cleans;
 
 namespace {
 /* the SDK's CTRL bits are not modelled: the fields a channel needs here */
@@ -246,9 +255,39 @@ bool in_psram(const void *p) {
             return true;
     return false;
 }
+
+
+/* The bytes behind the cache of [p, p + n), or NULL when not in one PSRAM block. */
+uint8_t *behind_cache(const void *p, size_t n) {
+    const uint8_t *b = (const uint8_t *)p;
+    for (int i = 0; i < 64; i++) {
+        const uint8_t *block = (const uint8_t *)psram_blocks[i];
+        if (block && b >= block && n <= psram_sizes[i] && (size_t)(b - block) <= psram_sizes[i] - n)
+            return psram_behind[i] + (b - block);
+    }
+    return NULL;
+}
 } // namespace
 
-extern "C" void xip_cache_clean_all(void) { psram_unclean = 0; }
+extern "C" void xip_cache_clean_all(void) {
+    for (int i = 0; i < 64; i++)
+        if (psram_blocks[i]) memcpy(psram_behind[i], psram_blocks[i], psram_sizes[i]);
+    psram_unclean = 0;
+}
+
+/* Every line of the range that a PSRAM block holds is written back. */
+extern "C" void xip_cache_clean_range(uintptr_t start_offset, uintptr_t size_bytes) {
+    const uint8_t *start = (const uint8_t *)(start_offset + XIP_BASE), *end = start + size_bytes;
+    if (start_offset % XIP_CACHE_LINE_SIZE || size_bytes % XIP_CACHE_LINE_SIZE)
+        complain("xip_cache_clean_range takes whole cache lines");
+    standin_cache_cleans++;
+    for (int i = 0; i < 64; i++) {
+        const uint8_t *block = (const uint8_t *)psram_blocks[i];
+        if (!block || end <= block || start >= block + psram_sizes[i]) continue;
+        const uint8_t *a = start > block ? start : block, *z = end < block + psram_sizes[i] ? end : block + psram_sizes[i];
+        memcpy(psram_behind[i] + (a - block), a, (size_t)(z - a));
+    }
+}
 
 extern "C" int dma_claim_unused_channel(bool required) {
     (void)required;
@@ -296,6 +335,10 @@ extern "C" void dma_channel_configure(uint channel, const dma_channel_config_t *
     job.dst = (uint8_t *)write_addr;
     job.src = (const uint8_t *)standin_xip_ctrl.stream_addr;
     job.n = (size_t)count * 4u;
+    if (in_psram(job.src)) { /* the stream reads the chip, not the cache */
+        job.src = behind_cache(job.src, job.n);
+        if (!job.src) complain("a DMA copy runs past its PSRAM block");
+    }
     job.busy = true;
     memset(job.dst, 0xFF, job.n);
     standin_xip_ctrl.stream_ctr = 0;

@@ -13,6 +13,7 @@
 
 extern int standin_core1_launches;
 extern size_t standin_dma_copies;
+extern size_t standin_cache_cleans;
 extern int standin_misuse;
 static std::string story;
 static int pieces, ends, stop_after;
@@ -135,18 +136,21 @@ int main() {
         }
         for (int i = 1; i < 4; i++) CHECK(stories[i] == stories[0]);
         /* Streaming (the default) and not: the weights in flash and PSRAM
-         * reach the cores by the stream's DMA (the stand-in's copies land
-         * only when waited for), or are read where they are; one story. */
+         * and the KV cache in PSRAM reach the cores by the stream's DMA
+         * (the stand-in's copies land only when waited for, from what
+         * PSRAM holds behind the cache: each KV write cleaned), or are
+         * read where they are; one story. */
         for (int stream = 0; stream < 2 && plm; stream++)
             for (int i = 0; i < 3; i += 2) {
                 PicoLlama p;
-                size_t copies = standin_dma_copies;
+                size_t copies = standin_dma_copies, cleans = standin_cache_cleans;
                 p.setPlacement(places[i]);
                 p.useStreaming(stream != 0);
                 CHECK(tell_seeded(p, plm, psize));
                 CHECK(story == stories[0]);
                 if (stream) CHECK(standin_dma_copies > copies);
                 else CHECK_EQ_INT((int)(standin_dma_copies - copies), 0);
+                CHECK_EQ_INT(standin_cache_cleans > cleans, stream); /* the KV cache is in PSRAM */
             }
         CHECK(sram[1] > sram[0]);  /* auto: weights (and the KV cache) into SRAM */
         CHECK(psram[2] > psram[0]); /* PSRAM: the weights there */
