@@ -243,7 +243,7 @@ typedef struct {
      * one block, the platform's copy_start fills the other, so the bus and
      * the cores work at once; every block is read as one sequential stream
      * (values, then scales). A KV cache outside SRAM is read the same way,
-     * in runs of a head's successive positions through the halves of a
+     * in runs of a head's successive positions through slots cut from a
      * stage (the platform's copy_written reports its writes). The stages
      * are planned whenever a matrix or the KV cache is outside SRAM (none:
      * none), so the plan does not depend on the platform; one without

@@ -256,7 +256,6 @@ bool in_psram(const void *p) {
     return false;
 }
 
-
 /* The bytes behind the cache of [p, p + n), or NULL when not in one PSRAM block. */
 uint8_t *behind_cache(const void *p, size_t n) {
     const uint8_t *b = (const uint8_t *)p;
