@@ -94,6 +94,10 @@ static int stage_rows(const pl_cores *c, const pl_tensor *t) {
     if (rows > t->rows) rows = t->rows;
     while (rows > 0 && type->layer_bytes((uint64_t)rows, (uint64_t)t->cols, t->group_size) > c->stage_bytes)
         rows--;
+    /* Blocks of a multiple of 4 rows start every span on a word, as the
+     * background copy needs (a row's scales may take 6 or 18 bytes); a
+     * block that is the whole tensor is never cut. */
+    if (rows < t->rows && rows >= 4) rows &= ~3;
     return rows;
 }
 
@@ -118,6 +122,7 @@ static void span_start(pl_cores *c, uint8_t *stage, const pl_span *s, const uint
         c->copying = 1;
         return;
     }
+    if (c->platform && c->platform->copy_start) c->cpu_copied += s->bytes;
     plk_copy(dst, s->src, s->bytes);
     if (s->bytes % 4u) memset(dst + s->bytes, 0, 4u - s->bytes % 4u); /* the stage's padding */
 }

@@ -369,7 +369,7 @@ pl_status pl_generate(pl_engine *e, const char *prompt,
             next = prompt_tokens[pos + 1];
             count_traffic(e, pos, sections, &st->prompt_traffic);
         } else {
-            next = pl_sample(&e->sampler, logits, sampling->temperature, sampling->topp);
+            next = pl_sample(&e->sampler, &e->state.cores, logits, sampling->temperature, sampling->topp);
             st->generated_tokens++;
             count_traffic(e, pos, sections, &st->generate_traffic);
         }

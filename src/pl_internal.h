@@ -132,6 +132,8 @@ typedef struct {
     const pl_tensor *ahead;      /* streaming: its first block is in stage[ahead_stage] */
     int ahead_layer, ahead_stage;
     uint64_t sections;           /* work handed to both cores so far */
+    uint64_t cpu_copied;         /* span bytes the CPU copied though the platform has a
+                                  * background copy (a span not on words) */
 } pl_cores;
 
 /* Bytes of one stage for a model's tensors (`wanted`: pl_options.stage_bytes),
@@ -255,14 +257,18 @@ typedef struct {
     int vocab_size;
     uint64_t rng_state;
     uint16_t *index;   /* [vocab] top-p candidates */
+    /* the rank's radix passes: 2^rank_log2_buckets buckets each, their
+     * bounds (NULL: candidates are only heapsorted) */
+    unsigned rank_log2_buckets;
+    uint32_t *rank_bounds;
 } pl_sampler;
 
 void pl_sampler_layout(pl_sampler *s, int vocab_size, pl_arena *fast);
 uint32_t pl_random_u32(uint64_t *state);
 float pl_random_f32(uint64_t *state);
 /* Picks the next token from logits (which it overwrites with probabilities
- * when temperature > 0). */
-int pl_sample(pl_sampler *s, float *logits, float temperature, float topp);
+ * when temperature > 0), the softmax shared between the cores (NULL: one). */
+int pl_sample(pl_sampler *s, pl_cores *cores, float *logits, float temperature, float topp);
 
 /* ---- the engine (pl_engine.c) ------------------------------------------ */
 

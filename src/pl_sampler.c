@@ -5,17 +5,43 @@
  *
  * run.c sorts every candidate above a cutoff with qsort (a stable merge sort
  * in glibc) and walks the sorted list until the cumulative probability
- * passes top-p. Here the candidates go into a heap ordered by (probability
+ * passes top-p. Here the candidates are ranked in place by (probability
  * descending, id ascending), which is exactly the stable sort's order, and
- * only as many are popped as the walk needs: the same token, without sorting
- * the long tail, and with a 2-byte index per token instead of 8.
+ * only as far as the walk needs: the same token, with a 2-byte index per
+ * token instead of 8.
+ *
+ * The rank is a radix pass on the probabilities' bits (a positive float's
+ * bits order as it does) followed by a comparison sort of each bucket, done
+ * bucket by bucket as the walk reaches it. Without it a model whose
+ * distribution is flat (random weights, a 32000-token vocabulary at top-p
+ * 0.9: tens of thousands of candidates in the nucleus) spends more time in
+ * a heap than in its forward pass.
  */
 #include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
+#include "kernels/pl_expf_fast.h" /* plk_bits_of */
+
+#include <math.h> /* INFINITY */
+
+enum {
+    RANK_LEVELS = 3, /* radix passes at most; deeper groups are sorted */
+    RANK_SMALL = 16  /* a group this small is sorted by insertion */
+};
+
+/* Buckets a radix pass: about one per 32 tokens, 2 to 256. */
+static unsigned rank_log2_buckets(int vocab_size) {
+    unsigned b = 1;
+    while (b < 8 && ((uint32_t)vocab_size >> (b + 6)) != 0) b++;
+    return b;
+}
 
 void pl_sampler_layout(pl_sampler *s, int vocab_size, pl_arena *fast) {
     s->vocab_size = vocab_size;
     s->index = pl_arena_take(fast, (uint64_t)vocab_size * sizeof(uint16_t));
+    s->rank_log2_buckets = rank_log2_buckets(vocab_size);
+    uint32_t buckets = 1u << s->rank_log2_buckets;
+    /* each pass's bucket bounds, and one set of fill pointers */
+    s->rank_bounds = pl_arena_take(fast, (uint64_t)(RANK_LEVELS * (buckets + 1) + buckets) * sizeof(uint32_t));
 }
 
 /* xorshift* (Marsaglia / Vigna), run.c's generator. */
@@ -52,16 +78,26 @@ static int sample_multinomial(const float *p, int n, float coin) {
     return n - 1; /* rounding */
 }
 
-static int ranks_before(const float *p, uint16_t a, uint16_t b) {
+static PLK_ALWAYS_INLINE int ranks_before(const float *p, uint16_t a, uint16_t b) {
     return p[a] > p[b] || (p[a] == p[b] && a < b);
 }
 
+static void insertion_rank(const float *p, uint16_t *ids, size_t n) {
+    for (size_t i = 1; i < n; i++) {
+        uint16_t id = ids[i];
+        size_t j = i;
+        for (; j > 0 && ranks_before(p, id, ids[j - 1]); j--) ids[j] = ids[j - 1];
+        ids[j] = id;
+    }
+}
+
+/* A heap whose root ranks last. */
 static void heap_sift(const float *p, uint16_t *h, size_t root, size_t n) {
     for (;;) {
         size_t child = 2 * root + 1;
         if (child >= n) return;
-        if (child + 1 < n && ranks_before(p, h[child + 1], h[child])) child++;
-        if (!ranks_before(p, h[child], h[root])) return;
+        if (child + 1 < n && ranks_before(p, h[child], h[child + 1])) child++;
+        if (!ranks_before(p, h[root], h[child])) return;
         uint16_t tmp = h[root];
         h[root] = h[child];
         h[child] = tmp;
@@ -69,46 +105,167 @@ static void heap_sift(const float *p, uint16_t *h, size_t root, size_t n) {
     }
 }
 
-static int sample_topp(const float *p, int n, float topp, uint16_t *heap,
-                       float coin) {
+/* Heapsort: any number of equal probabilities in n log n. */
+static void heap_rank(const float *p, uint16_t *ids, size_t n) {
+    for (size_t i = n / 2; i-- > 0;) heap_sift(p, ids, i, n);
+    for (size_t end = n; end > 1;) {
+        end--;
+        uint16_t last = ids[0];
+        ids[0] = ids[end];
+        ids[end] = last;
+        heap_sift(p, ids, 0, end);
+    }
+}
+
+/* The walk down the ranked candidates: ids[0, ranked) are in rank order
+ * and cumulative is their sum in that order, as run.c adds them. */
+typedef struct {
+    const float *p;
+    float topp, cumulative;
+    size_t ranked;
+    uint32_t top_bits; /* the largest candidate's: a key is top_bits - bits */
+    uint32_t *bounds;  /* [RANK_LEVELS][buckets + 1], then [buckets] */
+    unsigned log2_buckets;
+} rank_walk;
+
+/* Walks a group in rank order; 1 once past top-p. */
+static int walk_ranked(rank_walk *w, const uint16_t *ids, size_t n) {
+    float cumulative = w->cumulative;
+    size_t k = 0;
+    int past = 0;
+    while (k < n && !past) {
+        cumulative += w->p[ids[k++]];
+        past = cumulative > w->topp;
+    }
+    w->cumulative = cumulative;
+    w->ranked += k;
+    return past;
+}
+
+/* Ranks and walks a group of candidates whose keys agree above bit `top`:
+ * one radix pass on the bits just below it (in place, an American flag
+ * sort), with a bucket per four candidates or more, then each bucket in
+ * turn, best first. */
+static int rank_group(rank_walk *w, uint16_t *ids, size_t n, unsigned top, int level) {
+    if (n <= RANK_SMALL || top == 0 || level == RANK_LEVELS) {
+        if (n <= RANK_SMALL) insertion_rank(w->p, ids, n);
+        else heap_rank(w->p, ids, n);
+        return walk_ranked(w, ids, n);
+    }
+    unsigned width = 1;
+    while (width < w->log2_buckets && width < top && (n >> (width + 2)) != 0) width++;
+    const unsigned shift = top - width;
+    const uint32_t buckets = 1u << width, mask = buckets - 1u, high = w->top_bits;
+    const float *p = w->p;
+    uint32_t *bound = w->bounds + (size_t)level * ((1u << w->log2_buckets) + 1u);
+    uint32_t *next = w->bounds + (size_t)RANK_LEVELS * ((1u << w->log2_buckets) + 1u);
+#define RANK_DIGIT(id) (((high - plk_bits_of(p[id])) >> shift) & mask)
+    for (uint32_t b = 0; b <= buckets; b++) bound[b] = 0;
+    for (size_t i = 0; i < n; i++) bound[RANK_DIGIT(ids[i]) + 1]++;
+    for (uint32_t b = 0; b < buckets; b++) {
+        bound[b + 1] += bound[b];
+        next[b] = bound[b];
+    }
+    for (uint32_t b = 0; b < buckets; b++) {
+        uint32_t end = bound[b + 1];
+        while (next[b] < end) {
+            uint16_t id = ids[next[b]];
+            uint32_t home = RANK_DIGIT(id);
+            while (home != b) { /* carry it home, and take whatever was there */
+                uint16_t displaced = ids[next[home]];
+                ids[next[home]++] = id;
+                id = displaced;
+                home = RANK_DIGIT(id);
+            }
+            ids[next[b]++] = id;
+        }
+    }
+#undef RANK_DIGIT
+    for (uint32_t b = 0; b < buckets; b++) {
+        size_t size = bound[b + 1] - bound[b];
+        if (size > 0 && rank_group(w, ids + bound[b], size, shift, level + 1)) return 1;
+    }
+    return 0;
+}
+
+static int sample_topp(const pl_sampler *s, const float *p, int n, float topp, float coin) {
+    uint16_t *ids = s->index;
     /* Tokens below the cutoff cannot be part of the nucleus (run.c's bound). */
     const float cutoff = (1.0f - topp) / (float)(n - 1);
     size_t count = 0;
-    for (int i = 0; i < n; i++)
-        if (p[i] >= cutoff) heap[count++] = (uint16_t)i;
+    uint32_t low = UINT32_MAX, high = 0;
+    for (int i = 0; i < n; i++) {
+        if (p[i] >= cutoff) {
+            uint32_t bits = plk_bits_of(p[i]);
+            low = bits < low ? bits : low;
+            high = bits > high ? bits : high;
+            ids[count++] = (uint16_t)i;
+        }
+    }
     if (count == 0) return n - 1; /* only with NaN probabilities */
-    for (size_t i = count / 2; i-- > 0;) heap_sift(p, heap, i, count);
 
-    /* Pop in rank order; popped ids collect at the end of the array, the
-     * first popped at heap[count - 1]. */
-    float cumulative = 0.0f;
-    size_t popped = 0, remaining = count;
-    while (remaining > 0) {
-        uint16_t top = heap[0];
-        heap[0] = heap[remaining - 1];
-        heap[remaining - 1] = top;
-        remaining--;
-        heap_sift(p, heap, 0, remaining);
-        popped++;
-        cumulative += p[top];
-        if (cumulative > topp) break;
-    }
-    float r = coin * cumulative;
+    /* The candidates are positive (cutoff > 0): their bits order as they
+     * do. The first pass's buckets span low..high. */
+    rank_walk w = {p, topp, 0.0f, 0, high, s->rank_bounds, s->rank_log2_buckets};
+    unsigned top = 0; /* the keys' bits: every key, high - bits, is below 2^top */
+    while (top < 31 && ((high - low) >> top) != 0) top++;
+    rank_group(&w, ids, count, s->rank_bounds ? top : 0, 0);
+
+    float r = coin * w.cumulative;
     float cdf = 0.0f;
-    for (size_t k = 0; k < popped; k++) {
-        uint16_t id = heap[count - 1 - k];
-        cdf += p[id];
-        if (r < cdf) return id;
+    for (size_t k = 0; k < w.ranked; k++) {
+        cdf += p[ids[k]];
+        if (r < cdf) return ids[k];
     }
-    return heap[count - popped];
+    return ids[w.ranked - 1];
 }
 
-int pl_sample(pl_sampler *s, float *logits, float temperature, float topp) {
+/* logits / temperature and their softmax, run.c's operations in its order,
+ * the row shared between the cores: each core divides and exponentiates
+ * its half, core 1's maximum is folded into core 0's as run.c's loop would
+ * meet it, and core 0 alone adds the row in order. */
+typedef struct {
+    float *x;
+    int n, mid;
+    float temperature, max[2];
+    float sum[2]; /* each core's half; only core 0's is used: the row is added in order */
+    int step;
+} softmax_job;
+
+static void softmax_share(void *arg, int core) {
+    softmax_job *j = arg;
+    float *x = j->x + (core ? j->mid : 0);
+    int n = core ? j->n - j->mid : j->mid;
+    if (n == 0) return;
+    if (j->step == 0) {
+        plk_divide(x, n, j->temperature);
+        j->max[core] = core ? plk_max_from(-INFINITY, x, n) : plk_max_from(x[0], x + 1, n - 1);
+    } else if (j->step == 1) {
+        float max = j->max[1] > j->max[0] ? j->max[1] : j->max[0];
+        j->sum[core] = plk_exp_sum_from(0.0f, x, n, max);
+    } else {
+        plk_divide(x, n, j->sum[0]);
+    }
+}
+
+static void temperature_softmax(pl_cores *cores, float *x, int n, float temperature) {
+    softmax_job j = {x, n, cores && cores->two_cores ? n / 2 : n, temperature, {0.0f, 0.0f},
+                     {0.0f, 0.0f}, 0};
+    for (j.step = 0; j.step < 3; j.step++) {
+        if (j.step == 2) j.sum[0] = plk_sum_from(j.sum[0], x + j.mid, n - j.mid);
+        if (cores) pl_cores_run(cores, softmax_share, &j);
+        else {
+            softmax_share(&j, 0);
+            softmax_share(&j, 1);
+        }
+    }
+}
+
+int pl_sample(pl_sampler *s, pl_cores *cores, float *logits, float temperature, float topp) {
     int n = s->vocab_size;
     if (temperature == 0.0f) return argmax(logits, n);
-    for (int i = 0; i < n; i++) logits[i] /= temperature;
-    plk_softmax(logits, n);
+    temperature_softmax(cores, logits, n, temperature);
     float coin = pl_random_f32(&s->rng_state);
     if (topp <= 0.0f || topp >= 1.0f) return sample_multinomial(logits, n, coin);
-    return sample_topp(logits, n, topp, s->index, coin);
+    return sample_topp(s, logits, n, topp, coin);
 }

@@ -5,6 +5,7 @@
  * clamp), the callback can stop a story, and bad settings are refused.
  */
 #include "fixtures.h"
+#include "pl_internal.h" /* the cores' copy counts */
 #include "host_platform.h"
 #include "pl_test.h"
 
@@ -782,12 +783,12 @@ static void test_streaming(void) {
                 if (cores == 2) p.run_on_both = pl_host_run_on_both;
                 opt.cores = cores;
                 opt.stream_weights = 1;
-                opt.stage_bytes = v & 4 ? 200 : 0; /* a few rows a block, or a layer */
+                opt.stage_bytes = v & 4 ? 224 : 0; /* a few rows a block (7 of w2's int4 rows, 6 bytes of scales each), or a layer */
                 CHECK_STATUS(pl_open(&e, m, msize, tok, tsize, &opt, &p, &err), PL_OK, err);
                 if (!e) continue;
                 if (background) lazy_behind_cache(&l, e);
                 CHECK_EQ_INT(pl_memory(e)->stream_weights, 1);
-                CHECK(pl_memory(e)->stage_bytes >= 2 * (opt.stage_bytes ? 200 : 64));
+                CHECK(pl_memory(e)->stage_bytes >= 2 * (opt.stage_bytes ? 224 : 64));
                 CHECK(pl_memory(e)->fast_bytes >= pl_memory(e0)->fast_bytes + pl_memory(e)->stage_bytes);
                 float *got = all_logits(e, n, vocab);
                 int same = memcmp(want, got, sizeof(float) * (size_t)n * (size_t)vocab) == 0;
@@ -801,6 +802,7 @@ static void test_streaming(void) {
                 CHECK_EQ_INT(l.misaligned, 0);
                 CHECK_EQ_INT(l.in_flight, 0);
                 if (background) CHECK(l.started > 0); /* the copies went to the platform */
+                CHECK_EQ_INT(e->state.cores.cpu_copied, 0); /* all of them: every span on words */
                 pl_close(e);
             }
             free(want);

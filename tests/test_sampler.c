@@ -2,12 +2,25 @@
  * The sampler against run.c's definitions: the xorshift sequence, argmax,
  * multinomial, and top-p checked against a literal transcription of run.c's
  * sample_topp (stable sort of every candidate) on random distributions with
- * many tied probabilities.
+ * many tied probabilities, and on vocabularies large enough for every pass
+ * of the radix rank (flat, peaked, all tied, few levels).
  */
 #include "pl_internal.h"
 #include "pl_test.h"
 
 #include <stdlib.h>
+
+/* A sampler laid out as the engine lays it out, in a static pool. */
+static pl_sampler sampler_for(int vocab_size, uint64_t seed) {
+    static uint64_t pool[(65536 * 2 + 8 * 1024) / 8];
+    pl_arena measure = {NULL, 0}, arena = {(uint8_t *)pool, 0};
+    pl_sampler s;
+    pl_sampler_layout(&s, vocab_size, &measure);
+    if (measure.used > sizeof pool) abort();
+    pl_sampler_layout(&s, vocab_size, &arena);
+    s.rng_state = seed;
+    return s;
+}
 
 static void test_rng(void) {
     /* run.c's random_u32 from state 42, computed independently (Python). */
@@ -56,15 +69,49 @@ static int ref_topp(const float *p, int n, float topp, float coin) {
     return result;
 }
 
+/* Two cores as the engine sees them, run one after the other, core 1
+ * first: a share that depends on core 0's having run gives another token. */
+static void both_core1_first(void *user, void (*fn)(void *arg, int core), void *arg) {
+    (void)user;
+    fn(arg, 1);
+    fn(arg, 0);
+}
+
+static pl_cores *two_cores(void) {
+    static pl_platform platform;
+    static pl_cores cores;
+    platform.run_on_both = both_core1_first;
+    cores.platform = &platform;
+    cores.two_cores = 1;
+    return &cores;
+}
+
+/* pl_sample (on one core, or on two when `cores`) and ref_topp on the same
+ * logits, temperature and coin: the same probabilities bit for bit, the
+ * same token, one draw. */
+static int topp_agrees(int n, const float *logits, float temperature, float topp, uint64_t seed,
+                       pl_cores *cores) {
+    float *probs = malloc(sizeof(float) * (size_t)n), *want_probs = malloc(sizeof(float) * (size_t)n);
+    for (int i = 0; i < n; i++) want_probs[i] = logits[i] / temperature;
+    plk_softmax(want_probs, n);
+    uint64_t st = seed;
+    float coin = pl_random_f32(&st);
+    int want = ref_topp(want_probs, n, topp, coin);
+
+    pl_sampler s = sampler_for(n, seed);
+    memcpy(probs, logits, sizeof(float) * (size_t)n);
+    int got = pl_sample(&s, cores, probs, temperature, topp);
+    int same = got == want && s.rng_state == st && memcmp(probs, want_probs, sizeof(float) * (size_t)n) == 0;
+    free(probs);
+    free(want_probs);
+    return same;
+}
+
 static void test_topp_matches_reference(void) {
     enum { N = 300 };
-    float logits[N], probs[N];
-    uint16_t index[N];
-    pl_sampler s;
+    float logits[N];
     uint64_t rng = 7;
-    int agree = 0, total = 0, one_draw = 0;
-    s.vocab_size = N;
-    s.index = index;
+    int agree = 0, total = 0;
     for (int trial = 0; trial < 400; trial++) {
         /* Logits on a coarse grid: many exact ties among probabilities. */
         int levels = 2 + trial % 9;
@@ -72,43 +119,57 @@ static void test_topp_matches_reference(void) {
             logits[i] = (float)(pl_random_u32(&rng) % (uint32_t)levels) * (0.5f + (float)(trial % 5));
         float topp = (float)(trial % 19 + 1) / 20.0f; /* 0.05 .. 0.95 */
         float temperature = 0.5f + (float)(trial % 3) * 0.5f;
-        uint64_t st_a = 1000u + (uint64_t)trial, st_b = st_a;
-        /* The engine's path... */
-        memcpy(probs, logits, sizeof probs);
-        s.rng_state = st_a;
-        int got = pl_sample(&s, probs, temperature, topp);
-        /* ...and run.c's, on the same probabilities and coin. */
-        memcpy(probs, logits, sizeof probs);
-        for (int i = 0; i < N; i++) probs[i] /= temperature;
-        plk_softmax(probs, N);
-        float coin = pl_random_f32(&st_b);
-        int want = ref_topp(probs, N, topp, coin);
-        agree += got == want;
-        one_draw += s.rng_state == st_b;
+        agree += topp_agrees(N, logits, temperature, topp, 1000u + (uint64_t)trial,
+                             trial % 2 ? two_cores() : NULL);
         total++;
     }
     CHECK_EQ_INT(agree, total);
-    CHECK_EQ_INT(one_draw, total); /* one draw per sample */
+}
+
+/* A 32000-token vocabulary (the Llama 2 tokenizer's): a flat distribution
+ * puts most tokens in the nucleus and through every radix pass; the others
+ * are a peaked one, all logits equal (one bucket of ties, heapsorted), few
+ * distinct levels, and logits that differ in their last bits only. */
+static void test_topp_large_vocabulary(void) {
+    enum { N = 32000 };
+    static float logits[N];
+    uint64_t rng = 11;
+    int agree = 0, total = 0;
+    for (int trial = 0; trial < 30; trial++) {
+        int shape = trial % 5;
+        for (int i = 0; i < N; i++) {
+            float u = (float)(pl_random_u32(&rng) >> 8) / 16777216.0f; /* [0, 1) */
+            if (shape == 0) logits[i] = 4.0f * u;                       /* flat */
+            else if (shape == 1) logits[i] = 30.0f * u * u * u * u;     /* peaked */
+            else if (shape == 2) logits[i] = 1.5f;                      /* all tied */
+            else if (shape == 3) logits[i] = (float)(pl_random_u32(&rng) % 4u);
+            else logits[i] = 1.0f + (float)(pl_random_u32(&rng) % 64u) * 1e-6f;
+        }
+        float topp = trial % 2 ? 0.9f : 0.5f + 0.01f * (float)trial;
+        agree += topp_agrees(N, logits, trial % 3 ? 0.8f : 1.0f, topp, 77u + (uint64_t)trial,
+                             trial % 4 < 2 ? two_cores() : NULL);
+        total++;
+    }
+    CHECK_EQ_INT(agree, total);
 }
 
 static void test_greedy_and_multinomial(void) {
     float p[6] = {0.1f, 0.3f, 0.3f, 0.05f, 0.2f, 0.05f};
-    uint16_t index[6];
-    pl_sampler s = {6, 5, index};
+    pl_sampler s = sampler_for(6, 5);
     float copy[6];
     memcpy(copy, p, sizeof p);
-    CHECK_EQ_INT(pl_sample(&s, copy, 0.0f, 0.9f), 1); /* first of the tied maxima */
+    CHECK_EQ_INT(pl_sample(&s, NULL, copy, 0.0f, 0.9f), 1); /* first of the tied maxima */
     CHECK_EQ_INT(s.rng_state, 5);                      /* greedy draws nothing */
     CHECK(memcmp(copy, p, sizeof p) == 0);             /* and leaves logits alone */
     /* top-p 1 and 0 both mean plain multinomial sampling: the token whose
      * cumulative probability first exceeds the coin. */
     float logits[3] = {0.0f, 0.0f, 0.0f}; /* uniform after softmax */
     int counts[3] = {0, 0, 0}, out_of_range = 0;
-    pl_sampler s3 = {3, 5, index};
+    pl_sampler s3 = sampler_for(3, 5);
     for (int i = 0; i < 3000; i++) {
         float l[3];
         memcpy(l, logits, sizeof l);
-        int t = pl_sample(&s3, l, 1.0f, i % 2 ? 1.0f : 0.0f);
+        int t = pl_sample(&s3, NULL, l, 1.0f, i % 2 ? 1.0f : 0.0f);
         if (t >= 0 && t < 3) counts[t]++;
         else out_of_range++;
     }
@@ -120,15 +181,15 @@ static void test_greedy_and_multinomial(void) {
 static void test_nan_logits(void) {
     /* A model with NaN weights gives NaN logits: a token still comes out. */
     float l[4] = {(0.0f / 0.0f), (0.0f / 0.0f), (0.0f / 0.0f), (0.0f / 0.0f)};
-    uint16_t index[4];
-    pl_sampler s = {4, 9, index};
-    int t = pl_sample(&s, l, 1.0f, 0.9f);
+    pl_sampler s = sampler_for(4, 9);
+    int t = pl_sample(&s, two_cores(), l, 1.0f, 0.9f);
     CHECK(t >= 0 && t < 4);
 }
 
 int main(void) {
     test_rng();
     test_topp_matches_reference();
+    test_topp_large_vocabulary();
     test_greedy_and_multinomial();
     test_nan_logits();
     return pl_test_report("test_sampler");

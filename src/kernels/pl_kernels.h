@@ -62,6 +62,16 @@ void plk_ref_matvec_f32_in_order(float *out, const float *x, const float *w, int
 
 void plk_rmsnorm(float *out, const float *x, const float *weight, int size);
 void plk_softmax(float *x, int size);
+/* Softmax's steps over part of a row, for a row shared between cores; each
+ * continues a running value, so parts done in order give plk_softmax's:
+ *   max_from: the maximum of max and x[0, size), run.c's comparisons;
+ *   exp_sum_from: x[i] = e^(x[i] - max), returns sum plus them in order;
+ *   sum_from: sum plus x[0, size) in order;
+ *   divide: x[i] /= d. */
+float plk_max_from(float max, const float *x, int size);
+float plk_exp_sum_from(float sum, float *x, int size, float max);
+float plk_sum_from(float sum, const float *x, int size);
+void plk_divide(float *x, int size, float d);
 /* hb[i] = silu(hb[i]) * hb2[i] */
 void plk_swiglu(float *hb, const float *hb2, int size);
 

@@ -28,16 +28,32 @@ PL_HOT void plk_rmsnorm(float *out, const float *x, const float *weight, int siz
     for (int j = 0; j < size; j++) out[j] = weight[j] * (ss * x[j]);
 }
 
-PL_HOT void plk_softmax(float *x, int size) {
-    float max_val = x[0];
-    for (int i = 1; i < size; i++)
-        if (x[i] > max_val) max_val = x[i];
-    float sum = 0.0f;
+PL_HOT float plk_max_from(float max, const float *x, int size) {
+    for (int i = 0; i < size; i++)
+        if (x[i] > max) max = x[i];
+    return max;
+}
+
+PL_HOT float plk_exp_sum_from(float sum, float *x, int size, float max) {
     for (int i = 0; i < size; i++) {
-        x[i] = kernel_expf(x[i] - max_val);
+        x[i] = kernel_expf(x[i] - max);
         sum += x[i];
     }
-    for (int i = 0; i < size; i++) x[i] /= sum;
+    return sum;
+}
+
+PL_HOT float plk_sum_from(float sum, const float *x, int size) {
+    for (int i = 0; i < size; i++) sum += x[i];
+    return sum;
+}
+
+PL_HOT void plk_divide(float *x, int size, float d) {
+    for (int i = 0; i < size; i++) x[i] /= d;
+}
+
+PL_HOT void plk_softmax(float *x, int size) {
+    float max_val = plk_max_from(x[0], x + 1, size - 1);
+    plk_divide(x, size, plk_exp_sum_from(0.0f, x, size, max_val));
 }
 
 PL_HOT void plk_swiglu(float *hb, const float *hb2, int size) {
