@@ -10,27 +10,33 @@
  * only as far as the walk needs: the same token, with a 2-byte index per
  * token instead of 8.
  *
- * The rank is a radix pass on the probabilities' bits (a positive float's
- * bits order as it does) followed by a comparison sort of each bucket, done
- * bucket by bucket as the walk reaches it. Without it a model whose
- * distribution is flat (random weights, a 32000-token vocabulary at top-p
- * 0.9: tens of thousands of candidates in the nucleus) spends more time in
- * a heap than in its forward pass.
+ * The rank is a heap popped one candidate at a time, and with a large
+ * vocabulary first a radix pass on the probabilities' bits (a positive
+ * float's bits order as it does), each bucket then ranked in turn as the
+ * walk reaches it. Without the radix pass a model whose distribution is
+ * flat (random weights, a 32000-token vocabulary at top-p 0.9: tens of
+ * thousands of candidates in the nucleus) spends more time in the heap
+ * than in its forward pass.
  */
 #include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
 #include "kernels/pl_expf_fast.h" /* plk_bits_of */
 
-#include <math.h> /* INFINITY */
+#include <math.h>   /* INFINITY */
+#include <stddef.h> /* ptrdiff_t */
 
 enum {
     RANK_LEVELS = 3, /* radix passes at most; deeper groups are sorted */
-    RANK_SMALL = 16  /* a group this small is sorted by insertion */
+    RANK_SMALL = 16, /* a group this small is sorted by insertion */
+    RANK_RADIX_VOCAB = 4096
 };
 
-/* Buckets a radix pass: about one per 32 tokens, 2 to 256. */
+/* Buckets a radix pass: about one per 32 tokens, up to 256; none below
+ * RANK_RADIX_VOCAB tokens, where the heap alone is as fast and the SRAM
+ * is worth more. */
 static unsigned rank_log2_buckets(int vocab_size) {
     unsigned b = 1;
+    if (vocab_size < RANK_RADIX_VOCAB) return 0;
     while (b < 8 && ((uint32_t)vocab_size >> (b + 6)) != 0) b++;
     return b;
 }
@@ -39,9 +45,11 @@ void pl_sampler_layout(pl_sampler *s, int vocab_size, pl_arena *fast) {
     s->vocab_size = vocab_size;
     s->index = pl_arena_take(fast, (uint64_t)vocab_size * sizeof(uint16_t));
     s->rank_log2_buckets = rank_log2_buckets(vocab_size);
-    uint32_t buckets = 1u << s->rank_log2_buckets;
-    /* each pass's bucket bounds, and one set of fill pointers */
-    s->rank_bounds = pl_arena_take(fast, (uint64_t)(RANK_LEVELS * (buckets + 1) + buckets) * sizeof(uint32_t));
+    s->rank_bounds = NULL;
+    if (s->rank_log2_buckets) { /* each pass's bucket bounds, and one set of fill pointers */
+        uint32_t buckets = 1u << s->rank_log2_buckets;
+        s->rank_bounds = pl_arena_take(fast, (uint64_t)(RANK_LEVELS * (buckets + 1) + buckets) * sizeof(uint32_t));
+    }
 }
 
 /* xorshift* (Marsaglia / Vigna), run.c's generator. */
@@ -91,32 +99,6 @@ static void insertion_rank(const float *p, uint16_t *ids, size_t n) {
     }
 }
 
-/* A heap whose root ranks last. */
-static void heap_sift(const float *p, uint16_t *h, size_t root, size_t n) {
-    for (;;) {
-        size_t child = 2 * root + 1;
-        if (child >= n) return;
-        if (child + 1 < n && ranks_before(p, h[child], h[child + 1])) child++;
-        if (!ranks_before(p, h[root], h[child])) return;
-        uint16_t tmp = h[root];
-        h[root] = h[child];
-        h[child] = tmp;
-        root = child;
-    }
-}
-
-/* Heapsort: any number of equal probabilities in n log n. */
-static void heap_rank(const float *p, uint16_t *ids, size_t n) {
-    for (size_t i = n / 2; i-- > 0;) heap_sift(p, ids, i, n);
-    for (size_t end = n; end > 1;) {
-        end--;
-        uint16_t last = ids[0];
-        ids[0] = ids[end];
-        ids[end] = last;
-        heap_sift(p, ids, 0, end);
-    }
-}
-
 /* The walk down the ranked candidates: ids[0, ranked) are in rank order
  * and cumulative is their sum in that order, as run.c adds them. */
 typedef struct {
@@ -129,7 +111,7 @@ typedef struct {
 } rank_walk;
 
 /* Walks a group in rank order; 1 once past top-p. */
-static int walk_ranked(rank_walk *w, const uint16_t *ids, size_t n) {
+static PLK_ALWAYS_INLINE int walk_ranked(rank_walk *w, const uint16_t *ids, size_t n) {
     float cumulative = w->cumulative;
     size_t k = 0;
     int past = 0;
@@ -142,14 +124,44 @@ static int walk_ranked(rank_walk *w, const uint16_t *ids, size_t n) {
     return past;
 }
 
+/* A group ranked lazily by a heap whose root ranks first, any number of
+ * equal probabilities in n log n: each pop ranks one more. The heap is
+ * stored mirrored, its element k at ids[n - 1 - k], so that the popped
+ * roots collect at the front of the group, in rank order. */
+static void heap_sift(const float *p, uint16_t *top, size_t root, size_t n) {
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n) return;
+        if (child + 1 < n && ranks_before(p, top[-(ptrdiff_t)(child + 1)], top[-(ptrdiff_t)child])) child++;
+        if (!ranks_before(p, top[-(ptrdiff_t)child], top[-(ptrdiff_t)root])) return;
+        uint16_t tmp = top[-(ptrdiff_t)root];
+        top[-(ptrdiff_t)root] = top[-(ptrdiff_t)child];
+        top[-(ptrdiff_t)child] = tmp;
+        root = child;
+    }
+}
+
+static int heap_walk(rank_walk *w, uint16_t *ids, size_t n) {
+    uint16_t *top = ids + n - 1;
+    for (size_t i = n / 2; i-- > 0;) heap_sift(w->p, top, i, n);
+    for (size_t left = n; left > 0; left--) {
+        uint16_t best = top[0];
+        top[0] = top[-(ptrdiff_t)(left - 1)];
+        top[-(ptrdiff_t)(left - 1)] = best; /* ids[n - left]: the next in rank */
+        heap_sift(w->p, top, 0, left - 1);
+        if (walk_ranked(w, &best, 1)) return 1;
+    }
+    return 0;
+}
+
 /* Ranks and walks a group of candidates whose keys agree above bit `top`:
  * one radix pass on the bits just below it (in place, an American flag
  * sort), with a bucket per four candidates or more, then each bucket in
  * turn, best first. */
 static int rank_group(rank_walk *w, uint16_t *ids, size_t n, unsigned top, int level) {
     if (n <= RANK_SMALL || top == 0 || level == RANK_LEVELS) {
-        if (n <= RANK_SMALL) insertion_rank(w->p, ids, n);
-        else heap_rank(w->p, ids, n);
+        if (n > RANK_SMALL) return heap_walk(w, ids, n);
+        insertion_rank(w->p, ids, n);
         return walk_ranked(w, ids, n);
     }
     unsigned width = 1;
