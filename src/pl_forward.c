@@ -362,6 +362,34 @@ static void attention(const pl_model_info *p, pl_state *s, int layer, int pos) {
     pl_cores_run(&s->cores, attention_half, &j);
 }
 
+/* SwiGLU is elementwise: on two cores each takes half of the hidden
+ * vector (the first half rounded to 4), the same bits as one core. */
+typedef struct {
+    float *hb;
+    const float *hb2;
+    int n, mid;
+} swiglu_job;
+
+static void swiglu_half(void *arg, int core) {
+    const swiglu_job *j = (const swiglu_job *)arg;
+    int a = core ? j->mid : 0, b = core ? j->n : j->mid;
+    if (b > a) plk_swiglu(j->hb + a, j->hb2 + a, b - a);
+}
+
+static void swiglu(pl_state *s, int hidden) {
+    swiglu_job j;
+    if (!s->cores.two_cores) {
+        plk_swiglu(s->hb, s->hb2, hidden);
+        return;
+    }
+    j.hb = s->hb;
+    j.hb2 = s->hb2;
+    j.n = hidden;
+    j.mid = (hidden / 2 + 3) & ~3;
+    if (j.mid > hidden) j.mid = hidden;
+    pl_cores_run(&s->cores, swiglu_half, &j);
+}
+
 float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
                               pl_state *s, int token, int pos) {
     int dim = p->dim, hidden = p->hidden_dim, head_size = dim / p->n_heads;
@@ -395,7 +423,7 @@ float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
         pl_input_set(in, s->xb, dim);
         pl_linear(&s->cores, s->hb, in, &w->w1, l, &w->w3, l);
         pl_linear(&s->cores, s->hb2, in, &w->w3, l, &w->w2, l);
-        plk_swiglu(s->hb, s->hb2, hidden);
+        swiglu(s, hidden);
         pl_input_set(in, s->hb, hidden);
         pl_linear(&s->cores, s->xb, in, &w->w2, l, l + 1 < p->n_layers ? &w->wq : &w->wcls,
                   l + 1 < p->n_layers ? l + 1 : 0);
