@@ -257,13 +257,71 @@ static void stream_blocks(pl_cores *c, float *out, const pl_input *in, const pl_
     }
 }
 
+/* A product in SRAM leaves the bus idle: the first block of `next`, when
+ * that one is streamed, is copied beside it into a stage (block_share's
+ * way, the spans started as the rows go), so that it starts without
+ * waiting either. */
+static void in_sram_with_next(pl_cores *c, float *out, const pl_input *in, const pl_tensor *t,
+                              int layer, const pl_tensor *next_t, int next_layer, int next_block) {
+    pl_span next[PL_ROW_SPANS];
+    block_job j;
+    j.c = c;
+    j.out = out;
+    j.in = in;
+    j.block = *t;
+    j.block.base = pl_tensor_layer(t, layer);
+    j.next = next;
+    j.n_next = pl_wtypes[next_t->type].row_spans(next_t, next_layer, 0,
+                                                 next_block < next_t->rows ? next_block : next_t->rows, next);
+    j.next_stage = c->stage[0];
+    j.layer_end = layer_end_of(next_t, next_layer);
+    j.mid = c->two_cores && t->rows >= 2 ? split_point(t->rows) : t->rows;
+    span_wait(c);
+    c->ahead = next_t;
+    c->ahead_layer = next_layer;
+    c->ahead_stage = 0;
+    if (j.mid < t->rows) pl_cores_run(c, block_share, &j);
+    else block_share(&j, 0);
+}
+
+/* The input quantized on both cores: whole groups each, core 0's part
+ * ending on a block of eight values (the wide form's), the same bits as
+ * one call. Inputs under 32 values stay on one core (a section's handshake,
+ * 2 x 100 instructions, would cost more than half of them saves). */
+typedef struct {
+    pl_input *in;
+    int gs, mid;
+} quantize_job;
+
+static void quantize_half(void *arg, int core) {
+    const quantize_job *j = (const quantize_job *)arg;
+    int j0 = core ? j->mid : 0, j1 = core ? j->in->n : j->mid;
+    if (j1 > j0) pl_input_quantize_part(j->in, j->gs, j0, j1);
+}
+
+static void prepare_input(pl_cores *c, pl_input *in, const pl_tensor *t) {
+    quantize_job j;
+    j.gs = pl_input_group_wanted(in, t);
+    if (!j.gs) return;
+    j.in = in;
+    j.mid = (in->n + j.gs - 1) / j.gs / 2 * j.gs;
+    while (j.mid > 0 && j.mid % 8) j.mid -= j.gs;
+    if (c->two_cores && in->n >= 32 && j.mid > 0) pl_cores_run(c, quantize_half, &j);
+    else pl_input_quantize_part(in, j.gs, 0, in->n);
+    pl_input_quantized(in, j.gs);
+}
+
 void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer,
                const pl_tensor *next, int next_layer) {
     const pl_wtype_traits *type = &pl_wtypes[t->type];
-    int block = block_rows(c, t, layer);
-    pl_input_prepare(in, t);
+    int block = block_rows(c, t, layer), next_block = 0;
+    prepare_input(c, in, t);
+    if (!block && t->place == PL_PLACE_FAST && c->streaming && next && !c->ahead)
+        next_block = block_rows(c, next, next_layer);
     if (block) {
         stream_blocks(c, out, in, t, layer, block, next, next_layer);
+    } else if (next_block) {
+        in_sram_with_next(c, out, in, t, layer, next, next_layer, next_block);
     } else if (t->place == PL_PLACE_FAST && c->two_cores && t->rows >= 2) {
         split_rows(c, out, in, t, layer);
     } else { /* one core, where it is: in SRAM, or one stream from flash or PSRAM */

@@ -119,6 +119,13 @@ static inline const uint8_t *pl_tensor_layer(const pl_tensor *t, int layer) {
 void pl_input_set(pl_input *in, const float *x, int n);
 /* Quantizes the input as t's type wants it (once per input and group size). */
 void pl_input_prepare(pl_input *in, const pl_tensor *t);
+/* The same in parts, for cores that share it: the group size t wants the
+ * input in when it is not quantized so yet (0: ready); values [j0, j1),
+ * j0 on a group's start and a multiple of 8 (a block of the wide form),
+ * j1 on a group's end or n; then the input marked quantized. */
+int pl_input_group_wanted(const pl_input *in, const pl_tensor *t);
+void pl_input_quantize_part(pl_input *in, int gs, int j0, int j1);
+void pl_input_quantized(pl_input *in, int gs);
 
 /* ---- one core or two (pl_cores.c) -------------------------------------- */
 

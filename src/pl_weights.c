@@ -200,14 +200,28 @@ void pl_input_set(pl_input *in, const float *x, int n) {
     in->q8.group_size = 0;
 }
 
-void pl_input_prepare(pl_input *in, const pl_tensor *t) {
+int pl_input_group_wanted(const pl_input *in, const pl_tensor *t) {
     int gs = pl_wtypes[t->type].input_group_size(t);
-    if (gs != 0 && in->q8.group_size != gs) {
-        plk_quantize_q8(in->q8_values, in->q8_scales, in->q8_wide, in->f, in->n, gs);
-        in->q8.q = in->q8_values;
-        in->q8.scales = in->q8_scales;
-        in->q8.wide = in->q8_wide;
-        in->q8.n = in->n;
-        in->q8.group_size = gs;
+    return gs != 0 && in->q8.group_size != gs ? gs : 0;
+}
+
+void pl_input_quantize_part(pl_input *in, int gs, int j0, int j1) {
+    plk_quantize_q8(in->q8_values + j0, in->q8_scales + j0 / gs, in->q8_wide + j0 / 2, in->f + j0,
+                    j1 - j0, gs);
+}
+
+void pl_input_quantized(pl_input *in, int gs) {
+    in->q8.q = in->q8_values;
+    in->q8.scales = in->q8_scales;
+    in->q8.wide = in->q8_wide;
+    in->q8.n = in->n;
+    in->q8.group_size = gs;
+}
+
+void pl_input_prepare(pl_input *in, const pl_tensor *t) {
+    int gs = pl_input_group_wanted(in, t);
+    if (gs) {
+        pl_input_quantize_part(in, gs, 0, in->n);
+        pl_input_quantized(in, gs);
     }
 }

@@ -741,7 +741,7 @@ static void test_streaming(void) {
      * copy, on one core or two, with blocks of a whole layer or of a few
      * rows: every logit of every position bit for bit as the tensors read
      * where they are, for every weight type (groups that straddle rows are
-     * read in place), in place or in the large pool; the KV cache, in the
+     * read in place), in place, in the large pool or some in SRAM; the KV cache, in the
      * large pool, through the stages too, each write reported (and one not
      * reported is caught). */
     int kv_streamed = 0;
@@ -758,14 +758,16 @@ static void test_streaming(void) {
                                        : fx_model(&cases[i].s, &msize);
         uint8_t *tok = cases[i].types[0] ? NULL : fx_tokenizer(cases[i].s.vocab_size, 0, &tsize);
         int vocab = cases[i].s.vocab_size, n = cases[i].s.seq_len;
-        for (int place = 0; place < 2; place++) {
+        for (int place = 0; place < 3; place++) {
             counting c0;
             pl_platform plain = counting_platform(&c0);
             pl_options opt;
             pl_engine *e0 = NULL;
             pl_error err;
             memset(&opt, 0, sizeof opt);
-            opt.large_weight_budget = place ? SIZE_MAX : 0;
+            opt.large_weight_budget = place == 1 ? SIZE_MAX : 0;
+            /* some tensors in SRAM: a product there streams the next one's first block */
+            opt.fast_weight_budget = place == 2 ? msize / 3 : 0;
             CHECK_STATUS(pl_open(&e0, m, msize, tok, tsize, &opt, &plain, &err), PL_OK, err);
             float *want = e0 ? all_logits(e0, n, vocab) : NULL;
             for (int v = 0; v < 16 && want; v++) {
