@@ -260,8 +260,10 @@ static void softmax_share(void *arg, int core) {
     }
 }
 
+/* Core 0 has a value at least (its maximum starts at x[0]); a share with
+ * none leaves its maximum at -infinity, which never wins. */
 static void temperature_softmax(pl_cores *cores, float *x, int n, float temperature) {
-    softmax_job j = {x, n, cores && cores->two_cores ? n / 2 : n, temperature, {0.0f, 0.0f},
+    softmax_job j = {x, n, cores && cores->two_cores && n >= 2 ? n / 2 : n, temperature, {-INFINITY, -INFINITY},
                      {0.0f, 0.0f}, 0};
     for (j.step = 0; j.step < 3; j.step++) {
         if (j.step == 2) j.sum[0] = plk_sum_from(j.sum[0], x + j.mid, n - j.mid);

@@ -178,6 +178,26 @@ static void test_greedy_and_multinomial(void) {
     for (int i = 0; i < 3; i++) CHECK(counts[i] > 870 && counts[i] < 1130);
 }
 
+static void test_negative_logits(void) {
+    /* Logits all below 0, one so low that e^logit is 0 unless the maximum
+     * is subtracted: the maximum is theirs, on one core or two (and with a
+     * single token, on whichever core holds it), as run.c's loop finds it. */
+    float l[1] = {-200.0f}, m[5] = {-300.0f, -200.5f, -200.0f, -250.0f, -201.0f}, want[5];
+    for (int cores = 1; cores <= 2; cores++) {
+        pl_sampler s = sampler_for(1, 3);
+        l[0] = -200.0f;
+        CHECK_EQ_INT(pl_sample(&s, cores == 2 ? two_cores() : NULL, l, 1.0f, 0.9f), 0);
+        CHECK(l[0] == 1.0f);
+        memcpy(want, m, sizeof m);
+        plk_softmax(want, 5);
+        float got[5];
+        memcpy(got, m, sizeof m);
+        s = sampler_for(5, 3);
+        pl_sample(&s, cores == 2 ? two_cores() : NULL, got, 1.0f, 0.9f);
+        CHECK(memcmp(got, want, sizeof got) == 0);
+    }
+}
+
 static void test_nan_logits(void) {
     /* A model with NaN weights gives NaN logits: a token still comes out. */
     float l[4] = {(0.0f / 0.0f), (0.0f / 0.0f), (0.0f / 0.0f), (0.0f / 0.0f)};
@@ -191,6 +211,7 @@ int main(void) {
     test_topp_matches_reference();
     test_topp_large_vocabulary();
     test_greedy_and_multinomial();
+    test_negative_logits();
     test_nan_logits();
     return pl_test_report("test_sampler");
 }
