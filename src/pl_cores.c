@@ -66,7 +66,7 @@ static void matvec_half(void *arg, int core) {
 /* Where two cores split `rows` rows: halves, the first rounded to 4 rows
  * (the fp32 kernel's blocks; any split gives the same bits, this one the
  * same speed). */
-static int split_point(int rows) {
+int pl_cores_split_point(int rows) {
     int mid = (rows / 2 + 3) & ~3;
     return mid > rows ? rows : mid;
 }
@@ -80,7 +80,7 @@ static void split_rows(pl_cores *c, float *out, const pl_input *in, const pl_ten
     j.layer = layer;
     j.r0 = 0;
     j.r1 = t->rows;
-    j.mid = split_point(t->rows);
+    j.mid = pl_cores_split_point(t->rows);
     pl_cores_run(c, matvec_half, &j);
 }
 
@@ -250,7 +250,7 @@ static void stream_blocks(pl_cores *c, float *out, const pl_input *in, const pl_
             c->ahead_layer = next_layer;
             c->ahead_stage = k ^ 1;
         }
-        j.mid = c->two_cores && rows >= 2 ? split_point(rows) : rows;
+        j.mid = c->two_cores && rows >= 2 ? pl_cores_split_point(rows) : rows;
         if (j.mid < rows) pl_cores_run(c, block_share, &j);
         else block_share(&j, 0);
         if (!c->ahead) span_wait(c); /* the next block has landed (the next product's waits at its start) */
@@ -275,7 +275,7 @@ static void in_sram_with_next(pl_cores *c, float *out, const pl_input *in, const
                                                  next_block < next_t->rows ? next_block : next_t->rows, next);
     j.next_stage = c->stage[0];
     j.layer_end = layer_end_of(next_t, next_layer);
-    j.mid = c->two_cores && t->rows >= 2 ? split_point(t->rows) : t->rows;
+    j.mid = c->two_cores && t->rows >= 2 ? pl_cores_split_point(t->rows) : t->rows;
     span_wait(c);
     c->ahead = next_t;
     c->ahead_layer = next_layer;

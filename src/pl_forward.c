@@ -363,7 +363,7 @@ static void attention(const pl_model_info *p, pl_state *s, int layer, int pos) {
 }
 
 /* SwiGLU is elementwise: on two cores each takes half of the hidden
- * vector (the first half rounded to 4), the same bits as one core. */
+ * vector (pl_cores_split_point's), the same bits as one core. */
 typedef struct {
     float *hb;
     const float *hb2;
@@ -385,8 +385,7 @@ static void swiglu(pl_state *s, int hidden) {
     j.hb = s->hb;
     j.hb2 = s->hb2;
     j.n = hidden;
-    j.mid = (hidden / 2 + 3) & ~3;
-    if (j.mid > hidden) j.mid = hidden;
+    j.mid = pl_cores_split_point(hidden);
     pl_cores_run(&s->cores, swiglu_half, &j);
 }
 

@@ -143,6 +143,8 @@ typedef struct {
                                   * background copy (a span not on words) */
 } pl_cores;
 
+/* Where two cores split n rows or values: halves, the first rounded to 4. */
+int pl_cores_split_point(int n);
 /* Bytes of one stage for a model's tensors (`wanted`: pl_options.stage_bytes),
  * and of all the stages `cores` and `streaming` take (0: none). */
 size_t pl_cores_stage_bytes(const pl_model_info *info, size_t wanted);
@@ -265,7 +267,7 @@ typedef struct {
     uint64_t rng_state;
     uint16_t *index;   /* [vocab] top-p candidates */
     /* the rank's radix passes: 2^rank_log2_buckets buckets each, their
-     * bounds (NULL: candidates are only heapsorted) */
+     * bounds (NULL: the candidates are ranked by the heap alone) */
     unsigned rank_log2_buckets;
     uint32_t *rank_bounds;
 } pl_sampler;
