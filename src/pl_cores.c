@@ -49,8 +49,17 @@ void pl_cores_run(pl_cores *c, void (*fn)(void *arg, int core), void *arg) {
     }
 }
 
+/* Rows [r0, r1) of layer `layer` of t on `core`, then the product's
+ * rows_done on them. */
+static void matvec_rows(const pl_cores *c, float *out, const pl_input *in, const pl_tensor *t, int layer,
+                        int r0, int r1, int core) {
+    pl_wtypes[t->type].matvec(out, in, t, layer, r0, r1);
+    if (c->rows_done) c->rows_done->fn(c->rows_done->user, core, out + r0, r1 - r0);
+}
+
 /* Rows [r0, mid) on core 0, [mid, r1) on core 1. */
 typedef struct {
+    const pl_cores *c;
     float *out;
     const pl_input *in;
     const pl_tensor *t;
@@ -60,7 +69,7 @@ typedef struct {
 static void matvec_half(void *arg, int core) {
     const matvec_job *j = (const matvec_job *)arg;
     int r0 = core ? j->mid : j->r0, r1 = core ? j->r1 : j->mid;
-    if (r0 < r1) pl_wtypes[j->t->type].matvec(j->out, j->in, j->t, j->layer, r0, r1);
+    if (r0 < r1) matvec_rows(j->c, j->out, j->in, j->t, j->layer, r0, r1, core);
 }
 
 /* Where two cores split `rows` rows: halves, the first rounded to 4 rows
@@ -74,6 +83,7 @@ int pl_cores_split_point(int rows) {
 /* Both cores on rows [0, rows) of layer `layer` of t, in place. */
 static void split_rows(pl_cores *c, float *out, const pl_input *in, const pl_tensor *t, int layer) {
     matvec_job j;
+    j.c = c;
     j.out = out;
     j.in = in;
     j.t = t;
@@ -151,25 +161,24 @@ typedef struct {
 
 static void block_share(void *arg, int core) {
     const block_job *j = (const block_job *)arg;
-    void (*matvec)(float *, const pl_input *, const pl_tensor *, int, int, int) = pl_wtypes[j->block.type].matvec;
     size_t total = 0, before = 0;
     int done = 0;
     if (core == 1) {
-        if (j->mid < j->block.rows) matvec(j->out, j->in, &j->block, 0, j->mid, j->block.rows);
+        if (j->mid < j->block.rows) matvec_rows(j->c, j->out, j->in, &j->block, 0, j->mid, j->block.rows, 1);
         return;
     }
     for (int i = 0; i < j->n_next; i++) total += j->next[i].bytes;
     for (int i = 0; i < j->n_next; i++) {
         int at = (int)((uint64_t)j->mid * before / total);
         if (at > done) {
-            matvec(j->out, j->in, &j->block, 0, done, at);
+            matvec_rows(j->c, j->out, j->in, &j->block, 0, done, at, 0);
             done = at;
         }
         span_wait(j->c);
         span_start(j->c, j->next_stage, &j->next[i], j->layer_end);
         before += j->next[i].bytes;
     }
-    if (done < j->mid) matvec(j->out, j->in, &j->block, 0, done, j->mid);
+    if (done < j->mid) matvec_rows(j->c, j->out, j->in, &j->block, 0, done, j->mid, 0);
 }
 
 /* Rows [r0, r1) of layer `layer` of t into a stage, span after span. */
@@ -313,7 +322,6 @@ static void prepare_input(pl_cores *c, pl_input *in, const pl_tensor *t) {
 
 void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer,
                const pl_tensor *next, int next_layer) {
-    const pl_wtype_traits *type = &pl_wtypes[t->type];
     int block = block_rows(c, t, layer), next_block = 0;
     prepare_input(c, in, t);
     if (!block && t->place == PL_PLACE_FAST && c->streaming && next && !c->ahead)
@@ -326,7 +334,7 @@ void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int la
         split_rows(c, out, in, t, layer);
     } else { /* one core, where it is: in SRAM, or one stream from flash or PSRAM */
         span_wait(c); /* none in flight (the hint named another product): the same order */
-        type->matvec(out, in, t, layer, 0, t->rows);
+        matvec_rows(c, out, in, t, layer, 0, t->rows, 0);
     }
 }
 

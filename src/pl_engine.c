@@ -283,7 +283,7 @@ float *pl_forward(pl_engine *e, int token, int pos) {
     if (!e || token < 0 || token >= e->info.vocab_size || pos < 0 ||
         pos >= e->positions)
         return NULL;
-    return pl_transformer_forward(&e->info, &e->weights, &e->state, token, pos);
+    return pl_transformer_forward(&e->info, &e->weights, &e->state, token, pos, NULL);
 }
 
 pl_status pl_encode(pl_engine *e, const char *text, int add_bos, int *tokens,
@@ -363,13 +363,21 @@ pl_status pl_generate(pl_engine *e, const char *prompt,
         int next;
         if (pos == n_prompt - 1) t_prompt_end = now(e);
         uint64_t sections = e->state.cores.sections;
-        float *logits = pl_transformer_forward(&e->info, &e->weights, &e->state, token, pos);
+        /* a position whose logits are sampled at a temperature divides
+         * them as the classifier computes them */
+        pl_logits_prep prep, *ready = NULL;
+        if (pos >= n_prompt - 1 && sampling->temperature != 0.0f) {
+            pl_logits_prep_init(&prep, sampling->temperature);
+            ready = &prep;
+        }
+        float *logits = pl_transformer_forward(&e->info, &e->weights, &e->state, token, pos,
+                                               ready ? &ready->done : NULL);
         sections = e->state.cores.sections - sections;
         if (pos < n_prompt - 1) {
             next = prompt_tokens[pos + 1];
             count_traffic(e, pos, sections, &st->prompt_traffic);
         } else {
-            next = pl_sample(&e->sampler, &e->state.cores, logits, sampling->temperature, sampling->topp);
+            next = pl_sample(&e->sampler, &e->state.cores, logits, sampling->temperature, sampling->topp, ready);
             st->generated_tokens++;
             count_traffic(e, pos, sections, &st->generate_traffic);
         }

@@ -390,7 +390,7 @@ static void swiglu(pl_state *s, int hidden) {
 }
 
 float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
-                              pl_state *s, int token, int pos) {
+                              pl_state *s, int token, int pos, const pl_rows_done *logits_done) {
     int dim = p->dim, hidden = p->hidden_dim, head_size = dim / p->n_heads;
     int kv_dim = dim / p->n_heads * p->n_kv_heads;
     float *x = s->x;
@@ -431,6 +431,8 @@ float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
 
     plk_rmsnorm(x, x, w->rms_final, dim);
     pl_input_set(in, x, dim);
+    s->cores.rows_done = logits_done;
     pl_linear(&s->cores, s->logits, in, &w->wcls, 0, NULL, 0);
+    s->cores.rows_done = NULL;
     return s->logits;
 }

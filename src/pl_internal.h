@@ -129,6 +129,15 @@ void pl_input_quantized(pl_input *in, int gs);
 
 /* ---- one core or two (pl_cores.c) -------------------------------------- */
 
+/* What a product does with rows of its output once they are computed, on
+ * the core that computed them, while the bus streams the next block: the
+ * sampler's first step beside the classifier (pl_logits_prep). Core 0's
+ * rows come in order from row 0; core 1's follow it in each block. */
+typedef struct {
+    void (*fn)(void *user, int core, float *rows, int n);
+    void *user;
+} pl_rows_done;
+
 typedef struct {
     const pl_platform *platform; /* run_on_both, copy_start and copy_wait */
     int two_cores;               /* the platform's run_on_both, and a stage */
@@ -141,6 +150,7 @@ typedef struct {
     uint64_t sections;           /* work handed to both cores so far */
     uint64_t cpu_copied;         /* span bytes the CPU copied though the platform has a
                                   * background copy (a span not on words) */
+    const pl_rows_done *rows_done; /* the next product's (NULL: none): set for one product */
 } pl_cores;
 
 /* Where two cores split n rows or values: halves, the first rounded to 4. */
@@ -218,8 +228,10 @@ typedef struct {
 void pl_state_layout(pl_state *s, const pl_model_info *info, int positions, const pl_memory_plan *plan,
                      pl_arena *vectors, pl_arena *kv);
 void pl_state_init(pl_state *s, const pl_model_info *info);
+/* The logits of token at pos; `logits_done` (NULL: none) is called on
+ * them as the classifier computes them (pl_rows_done). */
 float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
-                              pl_state *s, int token, int pos);
+                              pl_state *s, int token, int pos, const pl_rows_done *logits_done);
 
 /* ---- tokenizer (pl_tokenizer.c) ---------------------------------------- */
 
@@ -275,9 +287,22 @@ typedef struct {
 void pl_sampler_layout(pl_sampler *s, int vocab_size, pl_arena *fast);
 uint32_t pl_random_u32(uint64_t *state);
 float pl_random_f32(uint64_t *state);
+/* The sampler's first step, logits / temperature and their maximum, done
+ * as the classifier computes the logits: while its weights stream from
+ * PSRAM or flash the cores would otherwise wait for the bus. */
+typedef struct {
+    pl_rows_done done; /* pass to pl_transformer_forward */
+    float temperature;
+    float max[2];      /* each core's rows' */
+} pl_logits_prep;
+
+void pl_logits_prep_init(pl_logits_prep *prep, float temperature);
 /* Picks the next token from logits (which it overwrites with probabilities
- * when temperature > 0), the softmax shared between the cores (NULL: one). */
-int pl_sample(pl_sampler *s, pl_cores *cores, float *logits, float temperature, float topp);
+ * when temperature > 0), the softmax shared between the cores (NULL: one);
+ * `prep`: the logits came through it (divided, their maximum found), or
+ * NULL. */
+int pl_sample(pl_sampler *s, pl_cores *cores, float *logits, float temperature, float topp,
+              const pl_logits_prep *prep);
 
 /* ---- the engine (pl_engine.c) ------------------------------------------ */
 

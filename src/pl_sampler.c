@@ -261,11 +261,19 @@ static void softmax_share(void *arg, int core) {
 }
 
 /* Core 0 has a value at least (its maximum starts at x[0]); a share with
- * none leaves its maximum at -infinity, which never wins. */
-static void temperature_softmax(pl_cores *cores, float *x, int n, float temperature) {
+ * none leaves its maximum at -infinity, which never wins. Which core met
+ * which logit does not matter: the maximum is the same value (a +0 or a
+ * -0 only: x - max is the same bits then, or e^0 of either sign). With
+ * `prep` the first step is done. */
+static void temperature_softmax(pl_cores *cores, float *x, int n, float temperature,
+                                const pl_logits_prep *prep) {
     softmax_job j = {x, n, cores && cores->two_cores && n >= 2 ? n / 2 : n, temperature, {-INFINITY, -INFINITY},
                      {0.0f, 0.0f}, 0};
-    for (j.step = 0; j.step < 3; j.step++) {
+    if (prep) {
+        j.max[0] = prep->max[0];
+        j.max[1] = prep->max[1];
+    }
+    for (j.step = prep ? 1 : 0; j.step < 3; j.step++) {
         if (j.step == 2) j.sum[0] = plk_sum_from(j.sum[0], x + j.mid, n - j.mid);
         if (cores) pl_cores_run(cores, softmax_share, &j);
         else {
@@ -275,10 +283,28 @@ static void temperature_softmax(pl_cores *cores, float *x, int n, float temperat
     }
 }
 
-int pl_sample(pl_sampler *s, pl_cores *cores, float *logits, float temperature, float topp) {
+/* The first step on rows of the logits (pl_rows_done), each core's maximum
+ * from -infinity. run.c's starts at the first logit: that differs only when
+ * the first logit is NaN, and then every probability is NaN either way
+ * (the maximum's NaN, or the sum's), so the token is the same. */
+static void prepare_rows(void *user, int core, float *rows, int n) {
+    pl_logits_prep *prep = (pl_logits_prep *)user;
+    plk_divide(rows, n, prep->temperature);
+    prep->max[core] = plk_max_from(prep->max[core], rows, n);
+}
+
+void pl_logits_prep_init(pl_logits_prep *prep, float temperature) {
+    prep->done.fn = prepare_rows;
+    prep->done.user = prep;
+    prep->temperature = temperature;
+    prep->max[0] = prep->max[1] = -INFINITY;
+}
+
+int pl_sample(pl_sampler *s, pl_cores *cores, float *logits, float temperature, float topp,
+              const pl_logits_prep *prep) {
     int n = s->vocab_size;
     if (temperature == 0.0f) return argmax(logits, n);
-    temperature_softmax(cores, logits, n, temperature);
+    temperature_softmax(cores, logits, n, temperature, prep);
     float coin = pl_random_f32(&s->rng_state);
     if (topp <= 0.0f || topp >= 1.0f) return sample_multinomial(logits, n, coin);
     return sample_topp(s, logits, n, topp, coin);

@@ -652,6 +652,18 @@ static void test_two_cores(void) {
                 CHECK(memcmp(a, b, sizeof(float) * (size_t)n * (size_t)vocab) == 0);
                 free(a);
                 free(b);
+                /* and the same sampled story: the sampler's first step runs
+                 * on each core's classifier rows (pl_logits_prep) */
+                collector s1, s2;
+                memset(&s1, 0, sizeof s1);
+                memset(&s2, 0, sizeof s2);
+                pl_sampling sm = pl_default_sampling();
+                sm.temperature = 0.8f;
+                pl_seed(e1, 7);
+                pl_seed(e2, 7);
+                CHECK_STATUS(pl_generate(e1, "", &sm, collect, &s1, NULL, &err), PL_OK, err);
+                CHECK_STATUS(pl_generate(e2, "", &sm, collect, &s2, NULL, &err), PL_OK, err);
+                CHECK(s1.pieces > 8 && strcmp(s1.text, s2.text) == 0);
                 /* the second core's scratch is planned: an attention buffer and the stage */
                 CHECK_EQ_INT(pl_memory(e2)->cores, 2);
                 CHECK(pl_memory(e2)->stage_bytes > 0);

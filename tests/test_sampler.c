@@ -100,7 +100,7 @@ static int topp_agrees(int n, const float *logits, float temperature, float topp
 
     pl_sampler s = sampler_for(n, seed);
     memcpy(probs, logits, sizeof(float) * (size_t)n);
-    int got = pl_sample(&s, cores, probs, temperature, topp);
+    int got = pl_sample(&s, cores, probs, temperature, topp, NULL);
     int same = got == want && s.rng_state == st && memcmp(probs, want_probs, sizeof(float) * (size_t)n) == 0;
     free(probs);
     free(want_probs);
@@ -158,7 +158,7 @@ static void test_greedy_and_multinomial(void) {
     pl_sampler s = sampler_for(6, 5);
     float copy[6];
     memcpy(copy, p, sizeof p);
-    CHECK_EQ_INT(pl_sample(&s, NULL, copy, 0.0f, 0.9f), 1); /* first of the tied maxima */
+    CHECK_EQ_INT(pl_sample(&s, NULL, copy, 0.0f, 0.9f, NULL), 1); /* first of the tied maxima */
     CHECK_EQ_INT(s.rng_state, 5);                      /* greedy draws nothing */
     CHECK(memcmp(copy, p, sizeof p) == 0);             /* and leaves logits alone */
     /* top-p 1 and 0 both mean plain multinomial sampling: the token whose
@@ -169,7 +169,7 @@ static void test_greedy_and_multinomial(void) {
     for (int i = 0; i < 3000; i++) {
         float l[3];
         memcpy(l, logits, sizeof l);
-        int t = pl_sample(&s3, NULL, l, 1.0f, i % 2 ? 1.0f : 0.0f);
+        int t = pl_sample(&s3, NULL, l, 1.0f, i % 2 ? 1.0f : 0.0f, NULL);
         if (t >= 0 && t < 3) counts[t]++;
         else out_of_range++;
     }
@@ -186,14 +186,14 @@ static void test_negative_logits(void) {
     for (int cores = 1; cores <= 2; cores++) {
         pl_sampler s = sampler_for(1, 3);
         l[0] = -200.0f;
-        CHECK_EQ_INT(pl_sample(&s, cores == 2 ? two_cores() : NULL, l, 1.0f, 0.9f), 0);
+        CHECK_EQ_INT(pl_sample(&s, cores == 2 ? two_cores() : NULL, l, 1.0f, 0.9f, NULL), 0);
         CHECK(l[0] == 1.0f);
         memcpy(want, m, sizeof m);
         plk_softmax(want, 5);
         float got[5];
         memcpy(got, m, sizeof m);
         s = sampler_for(5, 3);
-        pl_sample(&s, cores == 2 ? two_cores() : NULL, got, 1.0f, 0.9f);
+        pl_sample(&s, cores == 2 ? two_cores() : NULL, got, 1.0f, 0.9f, NULL);
         CHECK(memcmp(got, want, sizeof got) == 0);
     }
 }
@@ -202,8 +202,59 @@ static void test_nan_logits(void) {
     /* A model with NaN weights gives NaN logits: a token still comes out. */
     float l[4] = {(0.0f / 0.0f), (0.0f / 0.0f), (0.0f / 0.0f), (0.0f / 0.0f)};
     pl_sampler s = sampler_for(4, 9);
-    int t = pl_sample(&s, two_cores(), l, 1.0f, 0.9f);
+    int t = pl_sample(&s, two_cores(), l, 1.0f, 0.9f, NULL);
     CHECK(t >= 0 && t < 4);
+}
+
+/* The first step done beside the classifier (pl_logits_prep), its rows fed
+ * as pl_cores cuts a streamed product: blocks of `block` rows, core 1's
+ * part of each first (as two_cores() runs them), core 0's in two pieces.
+ * pl_sample then gives what it gives from the raw logits, bit for bit. */
+static void feed_rows(pl_logits_prep *prep, float *x, int n, int block, int two) {
+    for (int r = 0; r < n; r += block) {
+        int rows = n - r < block ? n - r : block;
+        int mid = two && rows >= 2 ? pl_cores_split_point(rows) : rows, cut = mid / 3;
+        if (mid < rows) prep->done.fn(prep->done.user, 1, x + r + mid, rows - mid);
+        prep->done.fn(prep->done.user, 0, x + r, cut);
+        prep->done.fn(prep->done.user, 0, x + r + cut, mid - cut);
+    }
+}
+
+static int prep_agrees(const float *logits, int n, float temperature, int block, int two) {
+    static float want[4096], got[4096];
+    pl_sampler a = sampler_for(n, 21), b = sampler_for(n, 21);
+    pl_logits_prep prep;
+    memcpy(want, logits, sizeof(float) * (size_t)n);
+    memcpy(got, logits, sizeof(float) * (size_t)n);
+    int t_want = pl_sample(&a, two ? two_cores() : NULL, want, temperature, 0.9f, NULL);
+    pl_logits_prep_init(&prep, temperature);
+    feed_rows(&prep, got, n, block, two);
+    int t_got = pl_sample(&b, two ? two_cores() : NULL, got, temperature, 0.9f, &prep);
+    return t_got == t_want && a.rng_state == b.rng_state &&
+           memcmp(got, want, sizeof(float) * (size_t)n) == 0;
+}
+
+static void test_logits_prepared_beside_classifier(void) {
+    static float l[4096];
+    uint64_t rng = 5;
+    int agree = 0, total = 0;
+    for (int trial = 0; trial < 48; trial++) {
+        int n = trial % 3 == 0 ? 4096 : 1 + (int)(pl_random_u32(&rng) % 700u);
+        for (int i = 0; i < n; i++) l[i] = (float)(int)(pl_random_u32(&rng) % 200u) / 16.0f - 10.0f;
+        if (trial % 4 == 1) l[n - 1] = 40.0f;        /* the maximum last: on core 1, in the last block */
+        if (trial % 4 == 2) for (int i = 0; i < n; i++) l[i] = -l[i] - 20.0f; /* all negative */
+        if (trial % 8 == 3) { l[0] = -0.0f; for (int i = 1; i < n; i++) l[i] = i % 2 ? 0.0f : -1.0f; }
+        agree += prep_agrees(l, n, trial % 2 ? 0.8f : 1.25f, 1 + trial % 37, trial % 2);
+        total++;
+    }
+    /* a NaN first logit is the maximum in run.c's loop (nothing beats it);
+     * the prepared maximum skips it: every probability is NaN either way */
+    for (int i = 0; i < 64; i++) l[i] = (float)i;
+    l[0] = 0.0f / 0.0f;
+    agree += prep_agrees(l, 64, 0.8f, 7, 1);
+    agree += prep_agrees(l, 64, 0.8f, 64, 0);
+    total += 2;
+    CHECK_EQ_INT(agree, total);
 }
 
 int main(void) {
@@ -213,5 +264,6 @@ int main(void) {
     test_greedy_and_multinomial();
     test_negative_logits();
     test_nan_logits();
+    test_logits_prepared_beside_classifier();
     return pl_test_report("test_sampler");
 }

@@ -43,26 +43,29 @@ static inline float plk_float_of(uint32_t u) {
 
 /* 2^(j/64), j = 0..63, in Q63 (rounded); pl_math.c. */
 extern const uint64_t plk_exp2_q63[64];
-/* The correctly rounded e^x for x with bits u, from the 64-bit series. */
-PL_COLD float plk_expf_exact(uint32_t u, int k, int n, int j);
+/* The correctly rounded e^x for every float x, from the 64-bit series:
+ * the inputs the fast path leaves (pl_math.c). */
+PL_COLD float plk_expf_exact(float x);
 
 /* ln2/64 in Q38: its integer part and the next 31 bits of its fraction. */
 #define PLK_LN2_64_Q38_INT 0xb17217f7u
 #define PLK_LN2_64_Q38_FRAC31 0x68e7bcd6
+/* The fast path's inputs: 2^-15 <= |x| <= 87 (the bits of both bounds).
+ * Above 87, e^x may round into the top binade or overflow; below -87 it
+ * may be subnormal; below 2^-15, x*2^38 is no longer an integer. Inside,
+ * every result is a normal float, so no check of its exponent is needed. */
+#define PLK_EXPF_FAST_LOW 0x38000000u
+#define PLK_EXPF_FAST_HIGH 0x42ae0000u
 
-/* e^x for |x| <= 104 with x's bits u, or 0 when the exact path must decide. */
+/* e^x for x with bits u in the fast path's range, reduced with
+ * k = n * 64 + j; 0 when the exact path must decide. */
 static PLK_ALWAYS_INLINE int plk_expf_fast(uint32_t u, int k, int n, int j, float *out) {
     /* r in Q38, computed modulo 2^32: |r| <= 0.00544 < 2^-7, so the low 32
      * bits of x*2^38 - k*ln2/64*2^38 are r's, exactly up to two units
-     * (x's truncation below 2^-38 and ln2/64's fraction). |x| < 128 here,
-     * so x*2^38 needs no shift of 32 or more. */
-    uint32_t ax = u & 0x7fffffffu, mx = ax & 0x7fffffu, xq;
-    int ex = (int)(ax >> 23), sh;
-    if (ex == 0) ex = 1; else mx |= 0x800000u;
-    sh = ex - 150 + 38; /* x = mx * 2^(ex-150); sh <= 21 */
-    if (sh >= 0) xq = mx << sh;
-    else if (sh > -32) xq = mx >> -sh;
-    else xq = 0;
+     * (ln2/64's fraction). x = mx * 2^(ex-150) with ex >= 112 in the
+     * range, so x*2^38 = mx << (ex - 112), an integer (ex <= 133: a shift
+     * of 21 at most). */
+    uint32_t xq = ((u & 0x7fffffu) | 0x800000u) << (((u >> 23) & 0xffu) - 112u);
     if (u >> 31) xq = 0u - xq;
     uint32_t kl = (uint32_t)k * PLK_LN2_64_Q38_INT +
                   (uint32_t)(((int64_t)k * PLK_LN2_64_Q38_FRAC31) >> 31);
@@ -87,38 +90,43 @@ static PLK_ALWAYS_INLINE int plk_expf_fast(uint32_t u, int k, int n, int j, floa
     }
     /* Round to 24 bits unless the error (below 2^30 units with the shift
      * above) may reach the midpoint 2^39 of the 40 bits that go: rest in
-     * [511, 513) * 2^30 falls back. Subnormal results, and the top binade
-     * (where rounding up could overflow), take the exact path too. */
+     * [511, 513) * 2^30 falls back. */
     uint32_t g = (uint32_t)(m >> 30) & 0x3ffu;
-    if (g - 511u < 2u || (unsigned)(e + 126) > 252u) return 0;
+    if (g - 511u < 2u) return 0;
     uint32_t mant = (uint32_t)(m >> 40) + (g >> 9); /* in [2^23, 2^24] */
     /* The exponent field one below, plus a mantissa that includes its
-     * leading bit: a carry to 2^24 steps the exponent by itself. */
+     * leading bit: a carry to 2^24 steps the exponent by itself. The
+     * range keeps e + 126 in [0, 251]. */
     *out = plk_float_of(((uint32_t)(e + 126) << 23) + mant);
     return 1;
 }
 
-/* Correctly rounded e^x for every float x. */
+/* k = x * 64/ln2 rounded to an integer (to nearest even: any k near it
+ * keeps |r| within the series' range), by adding 1.5 * 2^23 + 2^14: the
+ * float sum's last bit is a unit, so its low bits are k + 2^14 (>= 0 for
+ * |k| < 9700), which gives n = floor(k / 64) and j = k mod 64 without a
+ * branch. */
+#define PLK_EXPF_REDUCE(x, k, n, j)                                         \
+    do {                                                                    \
+        float kf_ = (x) * 92.332482616893656f + 12599296.0f;                \
+        int kb_ = (int)(plk_bits_of(kf_) - 0x4b400000u); /* k + 2^14 */    \
+        (k) = kb_ - 16384;                                                  \
+        (n) = (kb_ >> 6) - 256;                                             \
+        (j) = kb_ & 63;                                                     \
+    } while (0)
+
+/* Correctly rounded e^x for every float x: one comparison sends the inputs
+ * outside the fast path's range (0, tiny, huge, infinite, NaN) to the
+ * exact path. */
 static PLK_ALWAYS_INLINE float plk_expf_inline(float x) {
     uint32_t u = plk_bits_of(x);
-    uint32_t ax = u & 0x7fffffffu;
-    if (ax >= 0x7f800000u) { /* inf or NaN */
-        if (ax > 0x7f800000u) return x + x;
-        return (u >> 31) ? 0.0f : x;
-    }
-    if (ax > ((u >> 31) ? 0x42d00000u : 0x42b20000u)) /* x < -104 or x > 89 */
-        return (u >> 31) ? 0.0f : plk_float_of(0x7f800000u);
-    /* k = x * 64/ln2 rounded to an integer (to nearest even: any k near it
-     * keeps |r| within the series' range), by adding 1.5 * 2^23 + 2^14: the
-     * float sum's last bit is a unit, so its low bits are k + 2^14 (>= 0
-     * for |k| < 9700), which gives n = floor(k / 64) and j = k mod 64
-     * without a branch. */
-    float kf = x * 92.332482616893656f + 12599296.0f;
-    int kb = (int)(plk_bits_of(kf) - 0x4b400000u); /* k + 2^14 */
-    int k = kb - 16384, n = (kb >> 6) - 256, j = kb & 63;
+    if ((u & 0x7fffffffu) - PLK_EXPF_FAST_LOW > PLK_EXPF_FAST_HIGH - PLK_EXPF_FAST_LOW)
+        return plk_expf_exact(x);
+    int k, n, j;
+    PLK_EXPF_REDUCE(x, k, n, j);
     float y;
     if (plk_expf_fast(u, k, n, j, &y)) return y;
-    return plk_expf_exact(u, k, n, j);
+    return plk_expf_exact(x);
 }
 
 #endif /* PL_EXPF_FAST_H */

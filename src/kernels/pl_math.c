@@ -141,16 +141,26 @@ static float exp_reduced(int n, int j, int64_t r_q70) {
     return round_to_float(0, m, n - 63);
 }
 
-/* The exact path of pl_expf (pl_expf_fast.h): x = u's float, reduced with
- * k = n * 64 + j. x in Q69, modulo 2^64: r = x - k*ln2/64 fits in 64 bits,
- * so the wrapped difference is exact. */
 /* The C library's square root (IEEE, correctly rounded everywhere), out of
  * line and in flash on the board: a norm calls it once per vector, never in
  * a loop. */
 PL_COLD float plk_sqrtf(float x) { return sqrtf(x); }
 
-PL_COLD float plk_expf_exact(uint32_t u, int k, int n, int j) {
-    uint32_t ax = u & 0x7fffffffu;
+/* The exact path of pl_expf (pl_expf_fast.h), for the inputs its fast
+ * path leaves and the results it cannot round: the limits, then x reduced
+ * with k = n * 64 + j, in Q69 modulo 2^64 (r = x - k*ln2/64 fits in 64
+ * bits, so the wrapped difference is exact), and the 64-bit series. */
+PL_COLD float plk_expf_exact(float x) {
+    uint32_t u = bits_of(x), ax = u & 0x7fffffffu;
+    int k, n, j;
+    if (ax == 0) return 1.0f; /* softmax's maximum: x - max = 0 */
+    if (ax >= 0x7f800000u) { /* inf or NaN */
+        if (ax > 0x7f800000u) return x + x;
+        return (u >> 31) ? 0.0f : x;
+    }
+    if (ax > ((u >> 31) ? 0x42d00000u : 0x42b20000u)) /* x < -104 or x > 89 */
+        return (u >> 31) ? 0.0f : float_of(0x7f800000u);
+    PLK_EXPF_REDUCE(x, k, n, j);
     int ex = (int)((ax >> 23) & 0xff), sh;
     uint64_t mx = ax & 0x7fffffu, xq;
     if (ex == 0) ex = 1; else mx |= 0x800000u;
