@@ -53,7 +53,7 @@ static void pl_layout(pl_engine *e, size_t max_prompt_bytes, pl_arena *fast,
                 pl_state_layout(&e->state, &e->info, e->positions, plan, fast, NULL));
     pl_state_layout(&e->state, &e->info, e->positions, plan, NULL, kv);
     plan->kv_cache_bytes = (size_t)kv->used;
-    PL_MEASURED(sampler_bytes, pl_sampler_layout(&e->sampler, e->info.vocab_size, fast));
+    PL_MEASURED(sampler_bytes, pl_sampler_layout(&e->sampler, e->info.vocab_size, plan->cores, fast));
     PL_MEASURED(tokenizer_bytes, pl_tokenizer_layout(&e->tokenizer, fast, large));
     PL_MEASURED(prompt_bytes, pl_tokenizer_layout_prompt(&e->tokenizer, max_prompt_bytes, large));
 #undef PL_MEASURED

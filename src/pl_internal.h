@@ -282,9 +282,11 @@ typedef struct {
      * bounds (NULL: the candidates are ranked by the heap alone) */
     unsigned rank_log2_buckets;
     uint32_t *rank_bounds;
+    uint32_t *rank_bounds1; /* the second core's (NULL: one core ranks) */
 } pl_sampler;
 
-void pl_sampler_layout(pl_sampler *s, int vocab_size, pl_arena *fast);
+/* `cores`: 2 when the rank may share the first pass's buckets. */
+void pl_sampler_layout(pl_sampler *s, int vocab_size, int cores, pl_arena *fast);
 uint32_t pl_random_u32(uint64_t *state);
 float pl_random_f32(uint64_t *state);
 /* The sampler's first step, logits / temperature and their maximum, done

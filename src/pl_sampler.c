@@ -16,7 +16,9 @@
  * walk reaches it. Without the radix pass a model whose distribution is
  * flat (random weights, a 32000-token vocabulary at top-p 0.9: tens of
  * thousands of candidates in the nucleus) spends more time in the heap
- * than in its forward pass.
+ * than in its forward pass. On two cores, when a bound shows the walk must
+ * go past the first half of the candidates, the second core ranks that
+ * half's successors meanwhile.
  */
 #include "pl_strict_float.h" /* first: no fused multiply-add, any flags */
 #include "pl_internal.h"
@@ -41,14 +43,22 @@ static unsigned rank_log2_buckets(int vocab_size) {
     return b;
 }
 
-void pl_sampler_layout(pl_sampler *s, int vocab_size, pl_arena *fast) {
+/* Words of one core's radix bounds: each pass's bucket bounds, and one set
+ * of fill pointers. */
+static uint64_t rank_bounds_words(unsigned log2_buckets) {
+    uint32_t buckets = 1u << log2_buckets;
+    return (uint64_t)(RANK_LEVELS * (buckets + 1) + buckets);
+}
+
+void pl_sampler_layout(pl_sampler *s, int vocab_size, int cores, pl_arena *fast) {
     s->vocab_size = vocab_size;
     s->index = pl_arena_take(fast, (uint64_t)vocab_size * sizeof(uint16_t));
     s->rank_log2_buckets = rank_log2_buckets(vocab_size);
-    s->rank_bounds = NULL;
-    if (s->rank_log2_buckets) { /* each pass's bucket bounds, and one set of fill pointers */
-        uint32_t buckets = 1u << s->rank_log2_buckets;
-        s->rank_bounds = pl_arena_take(fast, (uint64_t)(RANK_LEVELS * (buckets + 1) + buckets) * sizeof(uint32_t));
+    s->rank_bounds = s->rank_bounds1 = NULL;
+    if (s->rank_log2_buckets) {
+        uint64_t bytes = rank_bounds_words(s->rank_log2_buckets) * sizeof(uint32_t);
+        s->rank_bounds = pl_arena_take(fast, bytes);
+        if (cores == 2) s->rank_bounds1 = pl_arena_take(fast, bytes); /* the second core's deeper passes */
     }
 }
 
@@ -154,16 +164,24 @@ static int heap_walk(rank_walk *w, uint16_t *ids, size_t n) {
     return 0;
 }
 
-/* Ranks and walks a group of candidates whose keys agree above bit `top`:
- * one radix pass on the bits just below it (in place, an American flag
- * sort), with a bucket per four candidates or more, then each bucket in
- * turn, best first. */
-static int rank_group(rank_walk *w, uint16_t *ids, size_t n, unsigned top, int level) {
-    if (n <= RANK_SMALL || top == 0 || level == RANK_LEVELS) {
-        if (n > RANK_SMALL) return heap_walk(w, ids, n);
-        insertion_rank(w->p, ids, n);
-        return walk_ranked(w, ids, n);
-    }
+/* A group is ranked as a whole (by insertion, or by the heap) when it is
+ * small, its keys are equal, or the passes are used up. */
+static PLK_ALWAYS_INLINE int rank_leaf(size_t n, unsigned top, int level) {
+    return n <= RANK_SMALL || top == 0 || level == RANK_LEVELS;
+}
+
+static int rank_leaf_walk(rank_walk *w, uint16_t *ids, size_t n) {
+    if (n > RANK_SMALL) return heap_walk(w, ids, n);
+    insertion_rank(w->p, ids, n);
+    return walk_ranked(w, ids, n);
+}
+
+/* One radix pass over a group whose keys agree above bit `top`, on the bits
+ * just below it (in place, an American flag sort), with a bucket per four
+ * candidates or more: returns the buckets' bounds (level's row of
+ * w->bounds) and sets their count and the bits below the digit. */
+static const uint32_t *radix_pass(const rank_walk *w, uint16_t *ids, size_t n, unsigned top, int level,
+                                  uint32_t *buckets_out, unsigned *shift_out) {
     unsigned width = 1;
     while (width < w->log2_buckets && width < top && (n >> (width + 2)) != 0) width++;
     const unsigned shift = top - width;
@@ -193,6 +211,18 @@ static int rank_group(rank_walk *w, uint16_t *ids, size_t n, unsigned top, int l
         }
     }
 #undef RANK_DIGIT
+    *buckets_out = buckets;
+    *shift_out = shift;
+    return bound;
+}
+
+/* Ranks and walks a group: a radix pass, then each bucket in turn, best
+ * first; 1 once past top-p. */
+static int rank_group(rank_walk *w, uint16_t *ids, size_t n, unsigned top, int level) {
+    if (rank_leaf(n, top, level)) return rank_leaf_walk(w, ids, n);
+    uint32_t buckets;
+    unsigned shift;
+    const uint32_t *bound = radix_pass(w, ids, n, top, level, &buckets, &shift);
     for (uint32_t b = 0; b < buckets; b++) {
         size_t size = bound[b + 1] - bound[b];
         if (size > 0 && rank_group(w, ids + bound[b], size, shift, level + 1)) return 1;
@@ -200,7 +230,68 @@ static int rank_group(rank_walk *w, uint16_t *ids, size_t n, unsigned top, int l
     return 0;
 }
 
-static int sample_topp(const pl_sampler *s, const float *p, int n, float topp, float coin) {
+/* The first pass's buckets on two cores: core 0 ranks and walks buckets
+ * [0, split), core 1 ranks [split, buckets) whole (its walk, top-p
+ * infinite, never stops), each in its own region of ids, with its own
+ * bounds for the deeper passes. */
+typedef struct {
+    rank_walk *w[2];
+    uint16_t *ids;
+    const uint32_t *bound;
+    uint32_t split, buckets;
+    unsigned shift;
+    int past;
+} rank_job;
+
+static void rank_share(void *arg, int core) {
+    rank_job *j = (rank_job *)arg;
+    uint32_t b0 = core ? j->split : 0, b1 = core ? j->buckets : j->split;
+    for (uint32_t b = b0; b < b1; b++) {
+        size_t size = j->bound[b + 1] - j->bound[b];
+        if (size > 0 && rank_group(j->w[core], j->ids + j->bound[b], size, j->shift, 1)) {
+            j->past = 1;
+            return;
+        }
+    }
+}
+
+/* Where core 0's buckets end: after about half of the candidates, and only
+ * when the walk cannot stop before, as a bound says: no probability in a
+ * bucket exceeds its largest key's, and those add up to less than top-p
+ * (with a margin for the bound's own rounding); else 0, and one core ranks
+ * lazily (a peaked distribution: the walk ends in the first buckets, and
+ * ranking the rest would be wasted). Only the speed depends on it. */
+static uint32_t rank_split(const rank_walk *w, const uint32_t *bound, uint32_t buckets, unsigned shift) {
+    uint32_t b = 0;
+    float most = 0.0f;
+    while (b + 1 < buckets && bound[b + 1] <= bound[buckets] / 2u) {
+        most += (float)(bound[b + 1] - bound[b]) * plk_float_of(w->top_bits - (b << shift));
+        b++;
+    }
+    return most < w->topp * 0.99f ? b : 0;
+}
+
+/* The whole rank: with a second core (w1 and cores), the first pass's
+ * buckets shared (rank_share), core 0 then walking on into core 1's. */
+static void rank_all(rank_walk *w, rank_walk *w1, pl_cores *cores, uint16_t *ids, size_t n, unsigned top) {
+    if (!w1 || rank_leaf(n, top, 0)) {
+        rank_group(w, ids, n, top, 0);
+        return;
+    }
+    uint32_t buckets;
+    unsigned shift;
+    const uint32_t *bound = radix_pass(w, ids, n, top, 0, &buckets, &shift);
+    rank_job j = {{w, w1}, ids, bound, rank_split(w, bound, buckets, shift), buckets, shift, 0};
+    if (j.split == 0) {
+        j.split = buckets; /* all on core 0 */
+        rank_share(&j, 0);
+        return;
+    }
+    pl_cores_run(cores, rank_share, &j);
+    if (!j.past) walk_ranked(w, ids + bound[j.split], bound[buckets] - bound[j.split]);
+}
+
+static int sample_topp(const pl_sampler *s, pl_cores *cores, const float *p, int n, float topp, float coin) {
     uint16_t *ids = s->index;
     /* Tokens below the cutoff cannot be part of the nucleus (run.c's bound). */
     const float cutoff = (1.0f - topp) / (float)(n - 1);
@@ -219,9 +310,11 @@ static int sample_topp(const pl_sampler *s, const float *p, int n, float topp, f
     /* The candidates are positive (cutoff > 0): their bits order as they
      * do. The first pass's buckets span low..high. */
     rank_walk w = {p, topp, 0.0f, 0, high, s->rank_bounds, s->rank_log2_buckets};
+    rank_walk w1 = {p, INFINITY, 0.0f, 0, high, s->rank_bounds1, s->rank_log2_buckets};
     unsigned top = 0; /* the keys' bits: every key, high - bits, is below 2^top */
     while (top < 31 && ((high - low) >> top) != 0) top++;
-    rank_group(&w, ids, count, s->rank_bounds ? top : 0, 0);
+    int two = cores && cores->two_cores && s->rank_bounds1;
+    rank_all(&w, two ? &w1 : NULL, cores, ids, count, s->rank_bounds ? top : 0);
 
     float r = coin * w.cumulative;
     float cdf = 0.0f;
@@ -307,5 +400,5 @@ int pl_sample(pl_sampler *s, pl_cores *cores, float *logits, float temperature, 
     temperature_softmax(cores, logits, n, temperature, prep);
     float coin = pl_random_f32(&s->rng_state);
     if (topp <= 0.0f || topp >= 1.0f) return sample_multinomial(logits, n, coin);
-    return sample_topp(s, logits, n, topp, coin);
+    return sample_topp(s, cores, logits, n, topp, coin);
 }

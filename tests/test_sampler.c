@@ -10,14 +10,15 @@
 
 #include <stdlib.h>
 
-/* A sampler laid out as the engine lays it out, in a static pool. */
+/* A sampler laid out as the engine lays it out for two cores (it ranks on
+ * one when pl_sample is given none), in a static pool. */
 static pl_sampler sampler_for(int vocab_size, uint64_t seed) {
     static uint64_t pool[(65536 * 2 + 8 * 1024) / 8];
     pl_arena measure = {NULL, 0}, arena = {(uint8_t *)pool, 0};
     pl_sampler s;
-    pl_sampler_layout(&s, vocab_size, &measure);
+    pl_sampler_layout(&s, vocab_size, 2, &measure);
     if (measure.used > sizeof pool) abort();
-    pl_sampler_layout(&s, vocab_size, &arena);
+    pl_sampler_layout(&s, vocab_size, 2, &arena);
     s.rng_state = seed;
     return s;
 }
