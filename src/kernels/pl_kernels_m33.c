@@ -445,51 +445,109 @@ PL_INLINE int32_t q4_sum_32(const uint8_t **pw, const uint32_t **px) {
     return acc >> 12;
 }
 
-/* Two rows' groups of 32, `stride` bytes apart, unrolled: each input word
- * pair is loaded once for both rows (LDRD of two words, then the next two
- * into the same registers), so the loop holds eleven registers. Per eight
- * weights of each row: two LDRs, two LDRDs, eight ANDs, eight SMLADs. Each
- * row's sum is q4_sum_32's, exactly. */
-#define Q4_PAIR_WORD(first_a, first_b)                          \
-    "ldr %[wb], [%[pw], %[stride]]\n\t"                         \
-    "ldr %[wa], [%[pw]], #4\n\t"                                \
-    "ldrd %[x0], %[x1], [%[px]], #8\n\t"                        \
-    "and %[t], %[mask], %[wa]\n\t"                              \
-    first_a("x0")                                               \
-    "and %[t], %[mask], %[wb]\n\t"                              \
-    first_b("x0")                                               \
-    "and %[t], %[mask], %[wa], lsl #4\n\t"                      \
-    "smlad %[acca], %[t], %[x1], %[acca]\n\t"                   \
-    "and %[t], %[mask], %[wb], lsl #4\n\t"                      \
-    "smlad %[accb], %[t], %[x1], %[accb]\n\t"                   \
-    "ldrd %[x0], %[x1], [%[px]], #8\n\t"                        \
-    "and %[t], %[mask], %[wa], lsl #8\n\t"                      \
-    "smlad %[acca], %[t], %[x0], %[acca]\n\t"                   \
-    "and %[t], %[mask], %[wb], lsl #8\n\t"                      \
-    "smlad %[accb], %[t], %[x0], %[accb]\n\t"                   \
-    "and %[t], %[mask], %[wa], lsl #12\n\t"                     \
-    "smlad %[acca], %[t], %[x1], %[acca]\n\t"                   \
-    "and %[t], %[mask], %[wb], lsl #12\n\t"                     \
-    "smlad %[accb], %[t], %[x1], %[accb]\n\t"
-#define Q4_A_START(x) "smuad %[acca], %[t], %[" x "]\n\t"
-#define Q4_B_START(x) "smuad %[accb], %[t], %[" x "]\n\t"
-#define Q4_A_ADD(x) "smlad %[acca], %[t], %[" x "], %[acca]\n\t"
-#define Q4_B_ADD(x) "smlad %[accb], %[t], %[" x "], %[accb]\n\t"
+/* Pairs of rows of whole groups of 32, the groups' float epilogue and the
+ * rows' loop included: one function of hand-allocated registers (naked:
+ * its body is the whole function, so it builds the same at every
+ * optimization level; the compiler's version of this loop spilled a third
+ * of its instructions, and a call per pair cost a fifth of a pair's time
+ * in a short row). Each row's output is what q4_sum_32 and the one-row
+ * epilogue give, bit for bit: per group, v += ((float)a * scale_w) *
+ * scale_x, where VCVT's fixed-point form (#12) gives (float)(acc >> 12)
+ * exactly, acc being 4096 times a.
+ *   r0 the first row's weights, r1 a row's bytes, r2 the wide input, r3 the
+ *   first row's scales; on the stack the input's scales, groups (>= 1),
+ *   out and pairs (>= 1).
+ * Registers: r5 the nibble mask, r6/r7 a word of rows a and b, r8/r9 the
+ * input pair, r10 scratch, r11/r12 the rows' sums, r4 the input's scales,
+ * lr their end; s12/s13 the rows' totals, s14 the bytes of a row's scales,
+ * s8 the pairs left, s9 out, s11 and s15 the input's start and its
+ * scales'. After a pair, r0 and r3 point at row b's weights and scales:
+ * one row more is the next pair's. */
+#define Q4R_PAIR_WORD(first_a, first_b)                        \
+    "ldr r7, [r0, r1]\n\t"                                      \
+    "ldr r6, [r0], #4\n\t"                                      \
+    "ldrd r8, r9, [r2], #8\n\t"                                 \
+    "and r10, r5, r6\n\t" first_a                               \
+    "and r10, r5, r7\n\t" first_b                               \
+    "and r10, r5, r6, lsl #4\n\t"                               \
+    "smlad r11, r10, r9, r11\n\t"                               \
+    "and r10, r5, r7, lsl #4\n\t"                               \
+    "smlad r12, r10, r9, r12\n\t"                               \
+    "ldrd r8, r9, [r2], #8\n\t"                                 \
+    "and r10, r5, r6, lsl #8\n\t"                               \
+    "smlad r11, r10, r8, r11\n\t"                               \
+    "and r10, r5, r7, lsl #8\n\t"                               \
+    "smlad r12, r10, r8, r12\n\t"                               \
+    "and r10, r5, r6, lsl #12\n\t"                              \
+    "smlad r11, r10, r9, r11\n\t"                               \
+    "and r10, r5, r7, lsl #12\n\t"                              \
+    "smlad r12, r10, r9, r12\n\t"
+#define Q4R_ADD_A "smlad r11, r10, r8, r11\n\t"
+#define Q4R_ADD_B "smlad r12, r10, r8, r12\n\t"
 
-PL_INLINE void q4_sum_32_two_rows(const uint8_t **pw, uint32_t stride, const uint32_t **px,
-                                  int32_t *sum_a, int32_t *sum_b) {
-    uint32_t x0, x1, wa, wb, t, mask = 0xF000F000u;
-    int32_t acca, accb;
-    __asm__(Q4_PAIR_WORD(Q4_A_START, Q4_B_START)
-            Q4_PAIR_WORD(Q4_A_ADD, Q4_B_ADD)
-            Q4_PAIR_WORD(Q4_A_ADD, Q4_B_ADD)
-            Q4_PAIR_WORD(Q4_A_ADD, Q4_B_ADD)
-            : [pw] "+r"(*pw), [px] "+r"(*px), [acca] "=&r"(acca), [accb] "=&r"(accb),
-              [wa] "=&r"(wa), [wb] "=&r"(wb), [x0] "=&r"(x0), [x1] "=&r"(x1), [t] "=&r"(t)
-            : [mask] "r"(mask), [stride] "r"(stride)
-            : "memory");
-    *sum_a = acca >> 12; /* exact: 4096 times the reference's */
-    *sum_b = accb >> 12;
+#define PLK_IN_ASM __attribute__((unused)) /* a naked function's argument: read by its asm */
+PL_HOT __attribute__((naked)) static void q4_row_pairs_32(const uint8_t *w PLK_IN_ASM, uint32_t row_bytes PLK_IN_ASM,
+                                                         const uint32_t *px PLK_IN_ASM,
+                                                         const uint16_t *sw PLK_IN_ASM, const float *sx PLK_IN_ASM,
+                                                         int groups PLK_IN_ASM, float *out PLK_IN_ASM,
+                                                         int pairs PLK_IN_ASM) {
+    __asm__ volatile(
+        "push {r4-r11, lr}\n\t"
+        "ldr r4, [sp, #36]\n\t"         /* the input's scales */
+        "vmov s15, r4\n\t"
+        "vmov s11, r2\n\t"
+        "ldr lr, [sp, #40]\n\t"         /* groups */
+        "lsl r10, lr, #1\n\t"
+        "vmov s14, r10\n\t"             /* a row's scales: 2 * groups bytes */
+        "add lr, r4, lr, lsl #2\n\t"    /* the input's scales' end */
+        "ldr r10, [sp, #44]\n\t"
+        "vmov s9, r10\n\t"              /* out */
+        "ldr r10, [sp, #48]\n\t"
+        "vmov s8, r10\n\t"              /* pairs */
+        "movw r5, #0xf000\n\t"
+        "movt r5, #0xf000\n\t"
+        "2:\n\t"
+        "movs r10, #0\n\t"
+        "vmov s12, r10\n\t"
+        "vmov s13, r10\n\t"
+        "1:\n\t"
+        Q4R_PAIR_WORD("smuad r11, r10, r8\n\t", "smuad r12, r10, r8\n\t")
+        Q4R_PAIR_WORD(Q4R_ADD_A, Q4R_ADD_B)
+        Q4R_PAIR_WORD(Q4R_ADD_A, Q4R_ADD_B)
+        Q4R_PAIR_WORD(Q4R_ADD_A, Q4R_ADD_B)
+        "vmov s0, r11\n\t"
+        "vcvt.f32.s32 s0, s0, #12\n\t"  /* (float)(acc >> 12), exactly */
+        "vmov s1, r12\n\t"
+        "vcvt.f32.s32 s1, s1, #12\n\t"
+        "vmov r10, s14\n\t"
+        "ldrh r10, [r3, r10]\n\t"       /* row b's scale */
+        "vmov s3, r10\n\t"
+        "ldrh r10, [r3], #2\n\t"        /* row a's */
+        "vmov s2, r10\n\t"
+        "vcvtb.f32.f16 s2, s2\n\t"
+        "vcvtb.f32.f16 s3, s3\n\t"
+        "vldmia r4!, {s4}\n\t"          /* the input's */
+        "vmul.f32 s0, s0, s2\n\t"
+        "vmul.f32 s0, s0, s4\n\t"
+        "vadd.f32 s12, s12, s0\n\t"
+        "vmul.f32 s1, s1, s3\n\t"
+        "vmul.f32 s1, s1, s4\n\t"
+        "vadd.f32 s13, s13, s1\n\t"
+        "cmp r4, lr\n\t"
+        "bne 1b\n\t"
+        "vmov r10, s9\n\t"
+        "vstmia r10!, {s12-s13}\n\t"
+        "vmov s9, r10\n\t"
+        "add r0, r0, r1\n\t"            /* past row b */
+        "vmov r10, s14\n\t"
+        "add r3, r3, r10\n\t"
+        "vmov r2, s11\n\t"
+        "vmov r4, s15\n\t"
+        "vmov r10, s8\n\t"
+        "subs r10, r10, #1\n\t"
+        "vmov s8, r10\n\t"
+        "bne 2b\n\t"
+        "pop {r4-r11, pc}\n\t");
 }
 
 /* A half-precision scale as float, by VCVTB (exact, like plk_f16_to_f32). */
@@ -508,22 +566,12 @@ PL_HOT void plk_dsp_matvec_q4(float *out, const plk_q8_vector *x, const uint8_t 
     }
     int groups = PLK_GROUPS(n, gs), i = r0;
     size_t row_bytes = PLK_Q4_ROW_BYTES(n);
-    if (gs == 32 && rest == 0) /* two rows a turn, each summed as alone */
-        for (; i + 1 < r1; i += 2) {
-            const uint8_t *pw = w + (size_t)i * row_bytes;
-            const uint32_t *px = x->wide;
-            const uint16_t *sa = ws + (size_t)i * (size_t)groups, *sb = sa + groups;
-            const float *sx = x->scales;
-            float va = 0.0f, vb = 0.0f;
-            for (int g = 0; g < full; g++) {
-                int32_t a, b;
-                q4_sum_32_two_rows(&pw, (uint32_t)row_bytes, &px, &a, &b);
-                va += ((float)a) * f16_scale(*sa++) * *sx;
-                vb += ((float)b) * f16_scale(*sb++) * *sx++;
-            }
-            out[i] = va;
-            out[i + 1] = vb;
-        }
+    if (gs == 32 && rest == 0 && full > 0 && r1 - i >= 2) { /* two rows a turn, each summed as alone */
+        int pairs = (r1 - i) / 2;
+        q4_row_pairs_32(w + (size_t)i * row_bytes, (uint32_t)row_bytes, x->wide, ws + (size_t)i * (size_t)groups,
+                        x->scales, full, out + i, pairs);
+        i += 2 * pairs;
+    }
     for (; i < r1; i++) {
         const uint8_t *pw = w + (size_t)i * row_bytes;
         const uint32_t *px = x->wide;
