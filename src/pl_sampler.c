@@ -291,13 +291,25 @@ static void rank_all(rank_walk *w, rank_walk *w1, pl_cores *cores, uint16_t *ids
     if (!j.past) walk_ranked(w, ids + bound[j.split], bound[buckets] - bound[j.split]);
 }
 
-static int sample_topp(const pl_sampler *s, pl_cores *cores, const float *p, int n, float topp, float coin) {
-    uint16_t *ids = s->index;
-    /* Tokens below the cutoff cannot be part of the nucleus (run.c's bound). */
-    const float cutoff = (1.0f - topp) / (float)(n - 1);
+/* Tokens [i0, i1) at or above the cutoff into ids, in id order, and the
+ * range of their bits. */
+typedef struct {
+    const float *p;
+    uint16_t *ids;
+    float cutoff;
+    int mid, n;
+    size_t count[2];
+    uint32_t low[2], high[2];
+} filter_job;
+
+static void filter_share(void *arg, int core) {
+    filter_job *j = (filter_job *)arg;
+    int i0 = core ? j->mid : 0, i1 = core ? j->n : j->mid;
+    const float *p = j->p, cutoff = j->cutoff; /* locals: the stores to ids may alias j */
+    uint16_t *ids = j->ids + i0;
     size_t count = 0;
     uint32_t low = UINT32_MAX, high = 0;
-    for (int i = 0; i < n; i++) {
+    for (int i = i0; i < i1; i++) {
         if (p[i] >= cutoff) {
             uint32_t bits = plk_bits_of(p[i]);
             low = bits < low ? bits : low;
@@ -305,6 +317,23 @@ static int sample_topp(const pl_sampler *s, pl_cores *cores, const float *p, int
             ids[count++] = (uint16_t)i;
         }
     }
+    j->count[core] = count;
+    j->low[core] = low;
+    j->high[core] = high;
+}
+
+static int sample_topp(const pl_sampler *s, pl_cores *cores, const float *p, int n, float topp, float coin) {
+    uint16_t *ids = s->index;
+    /* Tokens below the cutoff cannot be part of the nucleus (run.c's bound).
+     * On two cores each takes half of the tokens, core 1's candidates then
+     * moved down after core 0's: the same list. */
+    int two = cores && cores->two_cores && s->rank_bounds1;
+    filter_job f = {p, ids, (1.0f - topp) / (float)(n - 1), two ? n / 2 : n, n, {0, 0}, {UINT32_MAX, UINT32_MAX}, {0, 0}};
+    if (two) pl_cores_run(cores, filter_share, &f);
+    else filter_share(&f, 0);
+    for (size_t k = 0; k < f.count[1]; k++) ids[f.count[0] + k] = ids[(size_t)f.mid + k];
+    size_t count = f.count[0] + f.count[1];
+    uint32_t low = f.low[0] < f.low[1] ? f.low[0] : f.low[1], high = f.high[0] > f.high[1] ? f.high[0] : f.high[1];
     if (count == 0) return n - 1; /* only with NaN probabilities */
 
     /* The candidates are positive (cutoff > 0): their bits order as they
@@ -313,7 +342,6 @@ static int sample_topp(const pl_sampler *s, pl_cores *cores, const float *p, int
     rank_walk w1 = {p, INFINITY, 0.0f, 0, high, s->rank_bounds1, s->rank_log2_buckets};
     unsigned top = 0; /* the keys' bits: every key, high - bits, is below 2^top */
     while (top < 31 && ((high - low) >> top) != 0) top++;
-    int two = cores && cores->two_cores && s->rank_bounds1;
     rank_all(&w, two ? &w1 : NULL, cores, ids, count, s->rank_bounds ? top : 0);
 
     float r = coin * w.cumulative;
