@@ -228,7 +228,9 @@ typedef struct {
      * is read the most per token; then what is left into the large pool, the
      * same way within large_weight_budget. The rest stays in place. 0: none
      * (the default); SIZE_MAX: everything. The embedding is never copied
-     * (one row a token) unless it is the shared classifier. */
+     * (one row a token) unless it is the shared classifier. A classifier
+     * left in place takes what the large budget has left over: its first
+     * rows are copied there (pl_memory_plan.classifier_rows_large). */
     size_t fast_weight_budget;
     size_t large_weight_budget;
     /* 1: the KV cache in the fast pool instead of the large one. */
@@ -276,6 +278,9 @@ typedef struct {
     size_t stage_bytes;        /* SRAM stages for streamed rows (two cores: one; streaming: two) */
     pl_place kv_place;         /* PL_PLACE_LARGE or PL_PLACE_FAST */
     pl_place tensor_place[PL_TENSOR_COUNT];
+    /* A classifier in place whose first rows are copied into the large pool
+     * (too large for it whole): those rows (a multiple of 4; 0: none). */
+    int classifier_rows_large;
     size_t weight_bytes[PL_PLACE_COUNT];  /* weights in each place (in place: the blob's) */
     uint64_t weight_bytes_per_token[PL_PLACE_COUNT]; /* weights one token reads from each */
     uint64_t copy_ticks;       /* pl_open: platform clock units spent copying weights */
@@ -300,7 +305,10 @@ pl_status pl_plan_memory(const void *model, size_t model_size,
  *      token and fits beside them;
  *   3. then the rest into PSRAM within what it has left (PSRAM's clock is
  *      faster than flash's on the RP2350: 75 against 50 MHz; pass 0 where
- *      it does not);
+ *      it does not), and a classifier left in flash, too large for what
+ *      remains whole, gives PSRAM as many of its first rows as fit (a
+ *      32000-token model's: stories15M's 5 MB classifier beside its 3.5 MB
+ *      KV cache);
  *   4. then the KV cache into SRAM if it fits in what is left there.
  * The Arduino class and `--place auto` use it. */
 pl_status pl_auto_place(const void *model, size_t model_size, const void *tokenizer,

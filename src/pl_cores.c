@@ -80,17 +80,17 @@ int pl_cores_split_point(int rows) {
     return mid > rows ? rows : mid;
 }
 
-/* Both cores on rows [0, rows) of layer `layer` of t, in place. */
-static void split_rows(pl_cores *c, float *out, const pl_input *in, const pl_tensor *t, int layer) {
+/* Both cores on rows [first, rows) of layer `layer` of t, in place. */
+static void split_rows(pl_cores *c, float *out, const pl_input *in, const pl_tensor *t, int layer, int first) {
     matvec_job j;
     j.c = c;
     j.out = out;
     j.in = in;
     j.t = t;
     j.layer = layer;
-    j.r0 = 0;
+    j.r0 = first;
     j.r1 = t->rows;
-    j.mid = pl_cores_split_point(t->rows);
+    j.mid = first + pl_cores_split_point(t->rows - first);
     pl_cores_run(c, matvec_half, &j);
 }
 
@@ -219,20 +219,20 @@ static int block_rows(const pl_cores *c, const pl_tensor *t, int layer) {
  * for the bus either; with one stage (two cores only) each block is
  * copied and then computed. */
 static void stream_blocks(pl_cores *c, float *out, const pl_input *in, const pl_tensor *t,
-                          int layer, int block, const pl_tensor *next_t, int next_layer) {
+                          int layer, int first, int block, const pl_tensor *next_t, int next_layer) {
     const pl_wtype_traits *type = &pl_wtypes[t->type];
     const uint8_t *layer_end = layer_end_of(t, layer);
     int ahead = c->streaming, k = 0;
     int next_block = ahead && next_t ? block_rows(c, next_t, next_layer) : 0;
     pl_span next[PL_ROW_SPANS];
-    if (ahead && c->ahead == t && c->ahead_layer == layer) { /* its first block came with the last product */
+    if (ahead && c->ahead == t && c->ahead_layer == layer && first == 0) { /* its first block came with the last product */
         k = c->ahead_stage;
         span_wait(c);
     } else if (ahead) {
-        copy_block(c, c->stage[0], t, layer, 0, block < t->rows ? block : t->rows, layer_end);
+        copy_block(c, c->stage[0], t, layer, first, t->rows - first > block ? first + block : t->rows, layer_end);
     }
     c->ahead = NULL;
-    for (int r = 0; r < t->rows; r += block, k ^= ahead) {
+    for (int r = first; r < t->rows; r += block, k ^= ahead) {
         int rows = t->rows - r < block ? t->rows - r : block, r1 = r + rows;
         block_job j;
         j.c = c;
@@ -320,22 +320,27 @@ static void prepare_input(pl_cores *c, pl_input *in, const pl_tensor *t) {
     pl_input_quantized(in, j.gs);
 }
 
-void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer,
-               const pl_tensor *next, int next_layer) {
+void pl_linear_rows(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer, int first,
+                    const pl_tensor *next, int next_layer) {
     int block = block_rows(c, t, layer), next_block = 0;
     prepare_input(c, in, t);
-    if (!block && t->place == PL_PLACE_FAST && c->streaming && next && !c->ahead)
+    if (!block && t->place == PL_PLACE_FAST && c->streaming && next && !c->ahead && first == 0)
         next_block = block_rows(c, next, next_layer);
     if (block) {
-        stream_blocks(c, out, in, t, layer, block, next, next_layer);
+        stream_blocks(c, out, in, t, layer, first, block, next, next_layer);
     } else if (next_block) {
         in_sram_with_next(c, out, in, t, layer, next, next_layer, next_block);
-    } else if (t->place == PL_PLACE_FAST && c->two_cores && t->rows >= 2) {
-        split_rows(c, out, in, t, layer);
+    } else if (t->place == PL_PLACE_FAST && c->two_cores && t->rows - first >= 2) {
+        split_rows(c, out, in, t, layer, first);
     } else { /* one core, where it is: in SRAM, or one stream from flash or PSRAM */
         span_wait(c); /* none in flight (the hint named another product): the same order */
-        matvec_rows(c, out, in, t, layer, 0, t->rows, 0);
+        matvec_rows(c, out, in, t, layer, first, t->rows, 0);
     }
+}
+
+void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer,
+               const pl_tensor *next, int next_layer) {
+    pl_linear_rows(c, out, in, t, layer, 0, next, next_layer);
 }
 
 void pl_cores_copy_start(pl_cores *c, void *dst, const void *src, size_t n) {

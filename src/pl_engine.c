@@ -64,6 +64,12 @@ static void pl_layout(pl_engine *e, size_t max_prompt_bytes, pl_arena *fast,
             continue; /* a shared embedding is the classifier's copy */
         e->copies[id] = pl_arena_take(p == PL_PLACE_FAST ? fast : large, e->info.tensors[id].bytes);
     }
+    e->classifier_head = NULL;
+    if (plan->classifier_rows_large) {
+        const pl_tensor_info *t = &e->info.tensors[PL_TENSOR_WCLS];
+        e->classifier_head = pl_arena_take(large, pl_wtypes[t->type].layer_bytes((uint64_t)plan->classifier_rows_large,
+                                                                                 (uint64_t)t->cols, t->group_size));
+    }
     plan->fast_bytes = (size_t)fast->used;
     plan->large_bytes = (size_t)large->used;
     if (plan->kv_place == PL_PLACE_FAST) plan->fast_bytes += plan->kv_cache_bytes;
@@ -147,6 +153,19 @@ static void copy_placed_weights(pl_engine *e, const uint8_t *blob) {
         else if (id == PL_TENSOR_RMS_FINAL) e->weights.rms_final = (const float *)(void *)copy;
         else matrices[id]->base = copy;
         if (id == PL_TENSOR_WCLS && e->info.shared_classifier) e->weights.embedding.base = copy;
+    }
+    e->weights.wcls_head.rows = 0;
+    if (e->classifier_head) { /* the first rows, as a layer of their own (a stream block's way) */
+        pl_tensor *head = &e->weights.wcls_head;
+        pl_span spans[PL_ROW_SPANS];
+        int rows = e->plan.classifier_rows_large;
+        int n = pl_wtypes[e->weights.wcls.type].row_spans(&e->weights.wcls, 0, 0, rows, spans);
+        for (int i = 0; i < n; i++) memcpy(e->classifier_head + spans[i].at, spans[i].src, spans[i].bytes);
+        *head = e->weights.wcls;
+        head->rows = rows;
+        head->base = e->classifier_head;
+        head->stride = (size_t)pl_wtypes[head->type].layer_bytes((uint64_t)rows, (uint64_t)head->cols, head->group_size);
+        head->place = PL_PLACE_LARGE;
     }
     e->plan.copy_ticks = now(e) - t0;
 }

@@ -424,7 +424,8 @@ float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
         pl_linear(&s->cores, s->hb2, in, &w->w3, l, &w->w2, l);
         swiglu(s, hidden);
         pl_input_set(in, s->hb, hidden);
-        pl_linear(&s->cores, s->xb, in, &w->w2, l, l + 1 < p->n_layers ? &w->wq : &w->wcls,
+        pl_linear(&s->cores, s->xb, in, &w->w2, l,
+                  l + 1 < p->n_layers ? &w->wq : w->wcls_head.rows ? &w->wcls_head : &w->wcls,
                   l + 1 < p->n_layers ? l + 1 : 0);
         accumulate(x, s->xb, dim);
     }
@@ -432,7 +433,12 @@ float *pl_transformer_forward(const pl_model_info *p, const pl_weights *w,
     plk_rmsnorm(x, x, w->rms_final, dim);
     pl_input_set(in, x, dim);
     s->cores.rows_done = logits_done;
-    pl_linear(&s->cores, s->logits, in, &w->wcls, 0, NULL, 0);
+    if (w->wcls_head.rows) { /* its first rows from their copy, the rest where they are */
+        pl_linear(&s->cores, s->logits, in, &w->wcls_head, 0, NULL, 0);
+        pl_linear_rows(&s->cores, s->logits, in, &w->wcls, 0, w->wcls_head.rows, NULL, 0);
+    } else {
+        pl_linear(&s->cores, s->logits, in, &w->wcls, 0, NULL, 0);
+    }
     s->cores.rows_done = NULL;
     return s->logits;
 }

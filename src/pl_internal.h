@@ -111,6 +111,10 @@ typedef struct {
 
 extern const pl_wtype_traits pl_wtypes[PL_WTYPE_COUNT];
 
+/* 1 when a layer of this type can be cut at any row into layers of the
+ * same type (row_spans), 0 when groups straddle rows. */
+int pl_wtype_cuts_at_rows(pl_wtype type, int cols, int group_size);
+
 static inline const uint8_t *pl_tensor_layer(const pl_tensor *t, int layer) {
     return t->base + (size_t)layer * t->stride;
 }
@@ -170,6 +174,10 @@ void pl_cores_run(pl_cores *c, void (*fn)(void *arg, int core), void *arg);
  * during this one's last. */
 void pl_linear(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer,
                const pl_tensor *next, int next_layer);
+/* The same for rows [first, rows) of t into out[first..rows) (a classifier
+ * whose first rows were read from a copy). */
+void pl_linear_rows(pl_cores *c, float *out, pl_input *in, const pl_tensor *t, int layer, int first,
+                    const pl_tensor *next, int next_layer);
 /* Background copies outside the products (the KV cache's runs): start
  * copying n bytes from src to dst once the copy in flight has landed (the
  * CPU copies what the stream cannot take), and wait for the last. */
@@ -189,6 +197,8 @@ typedef struct {
     pl_tensor wq, wk, wv, wo; /* [dim][dim], [kv_dim][dim] x 2, [dim][dim] */
     pl_tensor w1, w2, w3;     /* [hidden][dim], [dim][hidden], [hidden][dim] */
     pl_tensor wcls;           /* [vocab][dim]: the embedding when shared */
+    pl_tensor wcls_head;      /* wcls's first rows copied (pl_memory_plan.classifier_rows_large;
+                               * rows 0: none): the forward pass reads them here, the rest in wcls */
 } pl_weights;
 
 /* Points w at the tensors of a validated checkpoint. */
@@ -321,6 +331,7 @@ struct pl_engine {
     pl_model_info info;
     int positions;                          /* the KV cache's */
     uint8_t *copies[PL_TENSOR_COUNT];       /* placed tensors' copies (NULL: in place) */
+    uint8_t *classifier_head;               /* the classifier's first rows' copy (NULL: none) */
     pl_weights weights;
     pl_state state;
     pl_tokenizer tokenizer;

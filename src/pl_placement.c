@@ -48,12 +48,43 @@ static void fill(const pl_model_info *info, pl_place *place, pl_place to, size_t
         if (best & (1u << i)) place[movable[i]] = to;
 }
 
+/* Bytes of the classifier's first `rows` rows as a layer of their own, in a
+ * pool. */
+static uint64_t classifier_head_bytes(const pl_model_info *info, int rows) {
+    const pl_tensor_info *t = &info->tensors[PL_TENSOR_WCLS];
+    return (pl_wtypes[t->type].layer_bytes((uint64_t)rows, (uint64_t)t->cols, t->group_size) + 7u) & ~(uint64_t)7u;
+}
+
+/* A classifier too large for the large pool whole, which every token reads
+ * from flash (a 32000-token model's: 5 MB of stories15M's 8.5), takes what
+ * the pool has left: as many of its first rows as fit, a multiple of 4
+ * (the stream's blocks), are copied there, and PSRAM reads 1.5 times as
+ * fast as flash (board-model.md). */
+static int classifier_rows_large(const pl_model_info *info, const pl_place *place, size_t budget) {
+    const pl_tensor_info *t = &info->tensors[PL_TENSOR_WCLS];
+    uint64_t used = 0;
+    int rows;
+    if (place[PL_TENSOR_WCLS] != PL_PLACE_IN_PLACE || t->layers != 1 ||
+        !pl_wtype_cuts_at_rows(t->type, t->cols, t->group_size))
+        return 0;
+    for (int i = 0; i < MOVABLE; i++)
+        if (place[movable[i]] == PL_PLACE_LARGE) used += pool_bytes(info, movable[i]);
+    if (used >= (uint64_t)budget) return 0;
+    /* the largest multiple of 4 below the rows that fits */
+    rows = (int)(((uint64_t)budget - used) / (classifier_head_bytes(info, 4) / 4u)) & ~3;
+    if (rows >= t->rows) rows = (t->rows - 1) & ~3;
+    while (rows > 0 && classifier_head_bytes(info, rows) > (uint64_t)budget - used) rows -= 4;
+    return rows > 0 ? rows : 0;
+}
+
 void pl_place_weights(const pl_model_info *info, const pl_options *options, pl_memory_plan *plan) {
     pl_place *place = plan->tensor_place;
     for (int id = 0; id < PL_TENSOR_COUNT; id++) place[id] = PL_PLACE_IN_PLACE;
+    plan->classifier_rows_large = 0;
     if (options) {
         fill(info, place, PL_PLACE_FAST, options->fast_weight_budget);
         fill(info, place, PL_PLACE_LARGE, options->large_weight_budget);
+        plan->classifier_rows_large = classifier_rows_large(info, place, options->large_weight_budget);
     }
     /* The shared classifier is the embedding's bytes: one copy serves both. */
     if (info->shared_classifier) place[PL_TENSOR_EMBEDDING] = place[PL_TENSOR_WCLS];
@@ -65,6 +96,14 @@ void pl_place_weights(const pl_model_info *info, const pl_options *options, pl_m
         if (!(id == PL_TENSOR_EMBEDDING && info->shared_classifier))
             plan->weight_bytes[place[id]] += info->tensors[id].bytes;
         plan->weight_bytes_per_token[place[id]] += pl_tensor_bytes_per_token(info, (pl_tensor_id)id);
+    }
+    if (plan->classifier_rows_large) { /* the head's bytes read from the copy, the rest in place */
+        const pl_tensor_info *t = &info->tensors[PL_TENSOR_WCLS];
+        uint64_t head = pl_wtypes[t->type].layer_bytes((uint64_t)plan->classifier_rows_large, (uint64_t)t->cols,
+                                                       t->group_size);
+        plan->weight_bytes[PL_PLACE_LARGE] += (size_t)head;
+        plan->weight_bytes_per_token[PL_PLACE_LARGE] += head;
+        plan->weight_bytes_per_token[PL_PLACE_IN_PLACE] -= head;
     }
 }
 

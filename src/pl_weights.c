@@ -97,8 +97,14 @@ static void q8_matvec(float *out, const pl_input *in, const pl_tensor *t, int la
 }
 
 /* Rows cut cleanly only where every row holds whole groups. */
+int pl_wtype_cuts_at_rows(pl_wtype type, int cols, int group_size) {
+    /* llama2.c's int8 groups run over the whole layer: a row ends on a
+     * group's end only when the groups divide it */
+    return type != PL_WTYPE_Q8 || cols % group_size == 0;
+}
+
 static int q8_row_spans(const pl_tensor *t, int layer, int r0, int r1, pl_span *spans) {
-    if (t->cols % t->group_size != 0) return 0;
+    if (!pl_wtype_cuts_at_rows(t->type, t->cols, t->group_size)) return 0;
     return row_span_pair(t, layer, r0, r1, (size_t)t->cols,
                          (size_t)(t->cols / t->group_size) * sizeof(float), spans);
 }

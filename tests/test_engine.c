@@ -748,6 +748,83 @@ static void lazy_wait(void *user) {
     l->in_flight = 0;
 }
 
+static void test_classifier_head(void) {
+    /* A classifier that does not fit the large pool whole leaves its first
+     * rows there (classifier_rows_large): read from the copy and the rest
+     * in place, with the CPU or a background copy, on one core or two,
+     * every logit of every position is the in-place engine's, for every
+     * type, with a classifier of its own and the embedding's. The budgets:
+     * up to all the weights in 64 steps, the first three that split (the
+     * rule takes the classifier whole where that fills the pool better). */
+    weight_case cases[WEIGHT_CASES];
+    int splits = 0;
+    weight_cases(cases);
+    for (int i = 0; i < WEIGHT_CASES; i++) {
+        size_t msize = 0, tsize = 0;
+        cases[i].s.shared_classifier = i % 2; /* a classifier of its own, and the embedding's */
+        uint8_t *m = cases[i].types[0] ? fx_picollama(&cases[i].s, cases[i].types[0], cases[i].types[1],
+                                                      cases[i].types[2], &msize)
+                                       : fx_model(&cases[i].s, &msize);
+        uint8_t *tok = cases[i].types[0] ? NULL : fx_tokenizer(cases[i].s.vocab_size, 0, &tsize);
+        int vocab = cases[i].s.vocab_size, n = cases[i].s.seq_len;
+        counting c0;
+        pl_platform plain = counting_platform(&c0);
+        pl_engine *e0 = NULL;
+        pl_model_info info;
+        pl_error err;
+        CHECK_STATUS(pl_model_inspect(m, msize, &info, &err), PL_OK, err);
+        CHECK_STATUS(pl_open(&e0, m, msize, tok, tsize, NULL, &plain, &err), PL_OK, err);
+        float *want = e0 ? all_logits(e0, n, vocab) : NULL;
+        size_t others = 0; /* every other tensor the rule can move, as a pool holds it */
+        for (int id = 0; id < PL_TENSOR_COUNT; id++)
+            if (id != PL_TENSOR_WCLS && id != PL_TENSOR_EMBEDDING) others += (info.tensors[id].bytes + 7u) & ~(size_t)7u;
+        for (int k = 1, here = 0; k <= 64 && want && here < 3; k++) {
+            pl_options opt;
+            pl_memory_plan plan;
+            memset(&opt, 0, sizeof opt);
+            opt.large_weight_budget = (others + info.tensors[PL_TENSOR_WCLS].bytes) * (size_t)k / 64u;
+            CHECK_STATUS(pl_plan_memory(m, msize, tok, tsize, &opt, &plan, &err), PL_OK, err);
+            int head = plan.classifier_rows_large;
+            if (!head) continue;
+            splits++;
+            here++;
+            CHECK(head % 4 == 0 && head < info.tensors[PL_TENSOR_WCLS].rows);
+            CHECK_EQ_INT(plan.tensor_place[PL_TENSOR_WCLS], PL_PLACE_IN_PLACE);
+            CHECK(plan.weight_bytes[PL_PLACE_LARGE] <= opt.large_weight_budget);
+            for (int v = 0; v < 4; v++) {
+                lazy_copier l;
+                pl_platform p = counting_platform(&l.alloc);
+                pl_engine *e = NULL;
+                memset((uint8_t *)&l + sizeof l.alloc, 0, sizeof l - sizeof l.alloc);
+                l.alloc.fail_pool = -1;
+                if (v & 1) {
+                    p.copy_start = lazy_start;
+                    p.copy_wait = lazy_wait;
+                    p.copy_written = lazy_written;
+                }
+                if (v & 2) p.run_on_both = pl_host_run_on_both;
+                opt.cores = v & 2 ? 2 : 1;
+                opt.stream_weights = v & 1;
+                CHECK_STATUS(pl_open(&e, m, msize, tok, tsize, &opt, &p, &err), PL_OK, err);
+                if (!e) continue;
+                if (v & 1) lazy_behind_cache(&l, e);
+                CHECK_EQ_INT(pl_memory(e)->classifier_rows_large, head);
+                float *got = all_logits(e, n, vocab);
+                CHECK(memcmp(want, got, sizeof(float) * (size_t)n * (size_t)vocab) == 0);
+                CHECK_EQ_INT(e->state.cores.cpu_copied, 0);
+                free(got);
+                free(l.behind);
+                pl_close(e);
+            }
+        }
+        free(want);
+        pl_close(e0);
+        free(m);
+        free(tok);
+    }
+    CHECK(splits >= 4);
+}
+
 static void test_streaming(void) {
     /* Streamed through two stages, with the CPU copying or a background
      * copy, on one core or two, with blocks of a whole layer or of a few
@@ -869,6 +946,7 @@ int main(void) {
     test_pool_alignment();
     test_two_cores();
     test_streaming();
+    test_classifier_head();
     test_placement();
     test_kv_positions();
     test_tokenizer_inside();

@@ -39,11 +39,17 @@ static void print_tensors(const pl_model_info *info, const pl_memory_plan *plan)
             continue;
         }
         if (t->group_size) snprintf(group, sizeof group, "%d", t->group_size);
+        char place[64];
+        int classifier = id == PL_TENSOR_WCLS || (id == PL_TENSOR_EMBEDDING && info->shared_classifier);
+        if (classifier && plan->classifier_rows_large) /* the classifier's head in PSRAM */
+            snprintf(place, sizeof place, "%s, rows 0-%d PSRAM", place_name(plan->tensor_place[id]),
+                     plan->classifier_rows_large - 1);
+        else
+            snprintf(place, sizeof place, "%s", place_name(plan->tensor_place[id]));
         printf("              %-10s %-17s %6s  %6d x %5d x %5d %10lu %11llu  %s\n",
                pl_tensor_name((pl_tensor_id)id), pl_wtype_name(t->type), group, t->layers,
                t->rows, t->cols, (unsigned long)t->bytes,
-               (unsigned long long)pl_tensor_bytes_per_token(info, (pl_tensor_id)id),
-               place_name(plan->tensor_place[id]));
+               (unsigned long long)pl_tensor_bytes_per_token(info, (pl_tensor_id)id), place);
     }
 }
 
@@ -80,7 +86,15 @@ int pl_cmd_inspect(int argc, char **argv) {
         if (!rc) rc = pl_report(&err);
         goto done;
     }
-    options.max_prompt_bytes = 0; /* the report shows the default prompt room */
+    /* the report shows the default prompt room, and the rule's placement
+     * for it (the rule gives the weights what the prompt leaves) */
+    options.max_prompt_bytes = 0;
+    if (!strcmp(a.place, "auto") &&
+        pl_auto_place(b.model, b.model_size, b.tokenizer, b.tokenizer_size, PL_BOARD_ROOM.fast,
+                      PL_BOARD_ROOM.large, &options, &err) != PL_OK) {
+        rc = pl_report(&err);
+        goto done;
+    }
     pl_plan_memory(b.model, b.model_size, b.tokenizer, b.tokenizer_size, &options, &plan, &err);
 
     unsigned long long flash = (unsigned long long)model.size + tok.size;
