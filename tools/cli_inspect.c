@@ -89,11 +89,14 @@ int pl_cmd_inspect(int argc, char **argv) {
     /* the report shows the default prompt room, and the rule's placement
      * for it (the rule gives the weights what the prompt leaves) */
     options.max_prompt_bytes = 0;
-    if (!strcmp(a.place, "auto") &&
-        pl_auto_place(b.model, b.model_size, b.tokenizer, b.tokenizer_size, PL_BOARD_ROOM.fast,
-                      PL_BOARD_ROOM.large, &options, &err) != PL_OK) {
-        rc = pl_report(&err);
-        goto done;
+    if (!strcmp(a.place, "auto")) {
+        int kv_fast = options.kv_cache_fast; /* as --kv and the rule left it */
+        if (pl_auto_place(b.model, b.model_size, b.tokenizer, b.tokenizer_size, PL_BOARD_ROOM.fast,
+                          PL_BOARD_ROOM.large, &options, &err) != PL_OK) {
+            rc = pl_report(&err);
+            goto done;
+        }
+        options.kv_cache_fast = kv_fast && options.kv_cache_fast;
     }
     pl_plan_memory(b.model, b.model_size, b.tokenizer, b.tokenizer_size, &options, &plan, &err);
 
