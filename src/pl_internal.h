@@ -135,8 +135,8 @@ void pl_input_quantized(pl_input *in, int gs);
 
 /* What a product does with rows of its output once they are computed, on
  * the core that computed them, while the bus streams the next block: the
- * sampler's first step beside the classifier (pl_logits_prep). Core 0's
- * rows come in order from row 0; core 1's follow it in each block. */
+ * sampler's first step beside the classifier (pl_logits_prep). Each row
+ * comes once, in no promised order. */
 typedef struct {
     void (*fn)(void *user, int core, float *rows, int n);
     void *user;
