@@ -325,8 +325,9 @@ static void filter_share(void *arg, int core) {
 static int sample_topp(const pl_sampler *s, pl_cores *cores, const float *p, int n, float topp, float coin) {
     uint16_t *ids = s->index;
     /* Tokens below the cutoff cannot be part of the nucleus (run.c's bound).
-     * On two cores each takes half of the tokens, core 1's candidates then
-     * moved down after core 0's: the same list. */
+     * On two cores, for a vocabulary the radix ranks (rank_bounds1), each
+     * takes half of the tokens, core 1's candidates then moved down after
+     * core 0's: the same list. */
     int two = cores && cores->two_cores && s->rank_bounds1;
     filter_job f = {p, ids, (1.0f - topp) / (float)(n - 1), two ? n / 2 : n, n, {0, 0}, {UINT32_MAX, UINT32_MAX}, {0, 0}};
     if (two) pl_cores_run(cores, filter_share, &f);
